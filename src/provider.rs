@@ -1,0 +1,132 @@
+//! The `entra` provider: its configuration block and the types it offers.
+//!
+//! Attribute names and environment variables follow the azuread/azurerm conventions so
+//! that existing pipelines work unchanged (see `docs/index.md`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::tfplugin::{Attribute, ConfigureRequest, Context, Diagnostics, Provider, Resource, Schema};
+
+/// The provider's type name: resources are `entra_*`.
+pub const TYPE_NAME: &str = "entra";
+
+/// The `entra` provider.
+#[derive(Debug, Default)]
+pub struct EntraProvider;
+
+/// What configuration produces and every resource receives.
+#[derive(Debug)]
+pub struct ProviderData;
+
+fn optional_string(name: &str, description: &str) -> Attribute {
+    Attribute::string(name).optional().description(description)
+}
+
+fn optional_bool(name: &str, description: &str) -> Attribute {
+    Attribute::bool(name).optional().description(description)
+}
+
+/// The provider block's schema. Every attribute is optional: each has an environment
+/// variable, as in azuread, so pipelines can configure the provider without HCL.
+pub fn provider_schema() -> Schema {
+    Schema::new(
+        "Manages Microsoft Entra ID group-based licensing through Microsoft Graph.",
+        vec![
+            optional_string("tenant_id", "The Entra tenant (directory) ID. Environment variable: `ARM_TENANT_ID`."),
+            optional_string("client_id", "The application (client) ID of the service principal. Environment variable: `ARM_CLIENT_ID`."),
+            optional_string("client_secret", "A client secret of the application. Environment variable: `ARM_CLIENT_SECRET`.").sensitive(),
+            optional_string(
+                "client_certificate",
+                "A base64-encoded PKCS#12 or PEM client certificate with its private key. Environment variable: `ARM_CLIENT_CERTIFICATE`.",
+            )
+            .sensitive(),
+            optional_string(
+                "client_certificate_path",
+                "Path to a PKCS#12 or PEM client certificate with its private key. Environment variable: `ARM_CLIENT_CERTIFICATE_PATH`.",
+            ),
+            optional_string(
+                "client_certificate_password",
+                "The password of the client certificate, if it has one. Environment variable: `ARM_CLIENT_CERTIFICATE_PASSWORD`.",
+            )
+            .sensitive(),
+            optional_bool("use_oidc", "Authenticate with workload identity federation (OIDC). Environment variable: `ARM_USE_OIDC`."),
+            optional_string("oidc_token", "An OIDC token to exchange for a Graph token. Environment variable: `ARM_OIDC_TOKEN`.").sensitive(),
+            optional_string(
+                "oidc_token_file_path",
+                "Path to a file holding an OIDC token. Environment variable: `ARM_OIDC_TOKEN_FILE_PATH`.",
+            ),
+            optional_string(
+                "oidc_request_url",
+                "The URL to request an OIDC token from (GitHub Actions). Environment variable: `ACTIONS_ID_TOKEN_REQUEST_URL`.",
+            ),
+            optional_string(
+                "oidc_request_token",
+                "The bearer token for `oidc_request_url`. Environment variable: `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.",
+            )
+            .sensitive(),
+            optional_string(
+                "ado_pipeline_service_connection_id",
+                "The Azure DevOps service connection ID to request an OIDC token for. Environment variable: `ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID`.",
+            ),
+            optional_bool("use_msi", "Authenticate with a managed identity. Environment variable: `ARM_USE_MSI`."),
+            optional_string("msi_endpoint", "A custom managed identity endpoint. Environment variable: `ARM_MSI_ENDPOINT`."),
+            optional_bool("use_cli", "Authenticate with the Azure CLI's login (default `true`). Environment variable: `ARM_USE_CLI`."),
+            optional_string(
+                "environment",
+                "The cloud: `global` (default), `usgovernmentl4`, `usgovernmentl5` or `china`. Environment variable: `ARM_ENVIRONMENT`.",
+            ),
+            optional_string(
+                "graph_endpoint",
+                "Overrides the Microsoft Graph base URL (for example the local emulator). Plain `http://` is accepted only for loopback hosts. Environment variable: `ENTRA_GRAPH_ENDPOINT`.",
+            ),
+            optional_string(
+                "authority_endpoint",
+                "Overrides the login (token) authority URL. Plain `http://` is accepted only for loopback hosts. Environment variable: `ENTRA_AUTHORITY_ENDPOINT`.",
+            ),
+        ],
+    )
+}
+
+#[async_trait]
+impl Provider for EntraProvider {
+    type Data = ProviderData;
+
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        provider_schema()
+    }
+
+    async fn configure(
+        &self,
+        _ctx: &Context,
+        _request: ConfigureRequest,
+        _diags: &mut Diagnostics,
+    ) -> Option<ProviderData> {
+        Some(ProviderData)
+    }
+
+    fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_attribute_is_optional_and_described() {
+        let schema = provider_schema();
+        for attribute in &schema.block.attributes {
+            assert!(attribute.optional && !attribute.required, "{}", attribute.name);
+            assert!(!attribute.description.is_empty(), "{}", attribute.name);
+        }
+        let secret = schema.block.attribute("client_secret").unwrap();
+        assert!(secret.sensitive);
+    }
+}

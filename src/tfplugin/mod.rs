@@ -1,0 +1,48 @@
+//! The Terraform plugin protocol layer. It knows nothing about Microsoft Graph.
+//!
+//! - wire: [`handshake`] (go-plugin start-up), [`tls`] (AutoMTLS), [`go_plugin`]
+//!   (controller, stdio, broker), [`server`] (one method per RPC), [`convert`] (protobuf
+//!   conversions), [`logging`] (Terraform's JSON log lines);
+//! - value model: [`types`], [`value`], [`msgpack`], [`json`], [`path`];
+//! - framework: [`traits`], [`schema`], [`diagnostics`], [`plan`].
+//!
+//! Resource code uses the framework and the value model only; protobuf types stay in the
+//! wire modules.
+
+pub mod convert;
+pub mod diagnostics;
+pub mod go_plugin;
+pub mod handshake;
+pub mod json;
+pub mod logging;
+pub mod msgpack;
+pub mod path;
+pub mod plan;
+pub mod schema;
+pub mod server;
+pub mod tls;
+pub mod traits;
+pub mod types;
+pub mod value;
+
+/// Generated protobuf code. Public only for the protocol tests and benchmarks, which play
+/// Terraform's part; provider code never uses it.
+#[doc(hidden)]
+#[allow(dead_code, missing_docs, clippy::all, unreachable_pub)]
+pub mod proto {
+    tonic::include_proto!("tfplugin6");
+    /// go-plugin's services.
+    pub mod go_plugin {
+        tonic::include_proto!("plugin");
+    }
+}
+
+pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use path::AttributePath;
+pub use schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema};
+pub use traits::{
+    Action, ConfigureRequest, Context, DataSource, PlanRequest, PlannedChange, Progress, Provider, ReadOutcome,
+    Resource, UpdateRequest,
+};
+pub use types::Type;
+pub use value::{Attr, FromValue, IntoValue, Number, SetOf, Value};

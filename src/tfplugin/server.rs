@@ -1,0 +1,874 @@
+//! The `tfplugin6.Provider` gRPC service: one thin method per RPC.
+//!
+//! Every method does the same steps in the same order, so the file reads as a table:
+//! open a span naming the RPC and type, decode the request's values with the schema's type,
+//! call the framework trait, encode the result, attach diagnostics. A panic inside a
+//! handler becomes an error diagnostic on that RPC (and a log line with its backtrace);
+//! the process keeps serving. Domain errors are never gRPC status errors.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, RwLock};
+
+use futures::FutureExt;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use super::convert::{self, decode_dynamic, encode_dynamic};
+use super::diagnostics::{Diagnostic, Diagnostics};
+use super::plan;
+use super::proto::{self, provider_server};
+use super::schema::{IdentitySchema, Schema};
+use super::traits::{
+    Action, Context, DataSource, PlanRequest, PlannedChange, Progress, Provider, ReadOutcome, Resource, UpdateRequest,
+};
+use super::types::Type;
+use super::value::Value;
+
+/// gRPC messages up to this size are accepted and sent. Terraform's client allows any size
+/// and reads schemas with a 64 MiB limit; terraform-plugin-go settled on 256 MiB, large
+/// enough for any plan of this provider yet bounded. tonic's default (4 MiB) is too small
+/// for a plan of thousands of licence assignments.
+pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
+
+type StreamOf<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+struct Typed<T: ?Sized> {
+    implementation: Arc<T>,
+    schema: Schema,
+    ty: Type,
+}
+
+impl<T: ?Sized> Typed<T> {
+    fn new(implementation: Arc<T>, schema: Schema) -> Self {
+        let ty = schema.implied_type();
+        Self {
+            implementation,
+            schema,
+            ty,
+        }
+    }
+}
+
+struct ResourceEntry<D> {
+    typed: Typed<dyn Resource<D>>,
+    identity: Option<(IdentitySchema, Type)>,
+}
+
+struct Inner<P: Provider> {
+    provider: P,
+    provider_schema: Typed<()>,
+    resources: HashMap<String, ResourceEntry<P::Data>>,
+    data_sources: HashMap<String, Typed<dyn DataSource<P::Data>>>,
+    actions: HashMap<String, Typed<dyn Action<P::Data>>>,
+    data: RwLock<Option<Arc<P::Data>>>,
+    stop: Mutex<CancellationToken>,
+}
+
+/// Serves a [`Provider`] as `tfplugin6.Provider`. Schemas are computed once, here.
+pub struct ProviderService<P: Provider> {
+    inner: Arc<Inner<P>>,
+}
+
+impl<P: Provider> Clone for ProviderService<P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// Wraps `provider`.
+    pub fn new(provider: P) -> Self {
+        let provider_schema = Typed::new(Arc::new(()), provider.schema());
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let identity = r.identity_schema().map(|s| {
+                    let ty = s.implied_type();
+                    (s, ty)
+                });
+                let schema = r.schema();
+                (
+                    r.type_name().to_owned(),
+                    ResourceEntry {
+                        typed: Typed::new(r, schema),
+                        identity,
+                    },
+                )
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| {
+                let schema = d.schema();
+                (d.type_name().to_owned(), Typed::new(d, schema))
+            })
+            .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| {
+                let schema = a.schema();
+                (a.type_name().to_owned(), Typed::new(a, schema))
+            })
+            .collect();
+        let inner = Inner {
+            provider,
+            provider_schema,
+            resources,
+            data_sources,
+            actions,
+            data: RwLock::new(None),
+            stop: Mutex::new(CancellationToken::new()),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// The tonic server for this service, with the message limits applied.
+    pub fn into_server(self) -> provider_server::ProviderServer<Self> {
+        provider_server::ProviderServer::new(self)
+            .max_decoding_message_size(MAX_MESSAGE_SIZE)
+            .max_encoding_message_size(MAX_MESSAGE_SIZE)
+    }
+
+    fn context(&self) -> Context {
+        Context {
+            cancel: self.inner.stop.lock().expect("stop lock").child_token(),
+        }
+    }
+
+    fn data(&self) -> Option<Arc<P::Data>> {
+        self.inner.data.read().expect("data lock").clone()
+    }
+
+    fn resource(&self, type_name: &str) -> Result<&ResourceEntry<P::Data>, Diagnostic> {
+        self.inner
+            .resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("Resource", type_name))
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Typed<dyn DataSource<P::Data>>, Diagnostic> {
+        self.inner
+            .data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("Data Source", type_name))
+    }
+
+    fn action(&self, type_name: &str) -> Result<&Typed<dyn Action<P::Data>>, Diagnostic> {
+        self.inner
+            .actions
+            .get(type_name)
+            .ok_or_else(|| unknown_type("Action", type_name))
+    }
+}
+
+fn unknown_type(kind: &str, type_name: &str) -> Diagnostic {
+    Diagnostic::provider_bug(
+        format!("Unknown {kind} Type"),
+        format!("Terraform asked for {type_name:?}, which this provider does not have."),
+    )
+}
+
+fn not_configured() -> Diagnostic {
+    Diagnostic::error(
+        "Provider Not Configured",
+        "The provider configuration was not known when this operation ran (it depends on values known only after apply). Apply the resources it depends on first, for example with -target, then run this again.",
+    )
+}
+
+/// Runs one handler inside its span, turning a panic into an error diagnostic.
+async fn rpc<R: Default>(
+    name: &'static str,
+    type_name: &str,
+    handler: impl Future<Output = R>,
+    report: impl FnOnce(&mut R, Vec<proto::Diagnostic>),
+) -> Result<Response<R>, Status> {
+    let span = tracing::debug_span!("rpc", tf_rpc = name, tf_resource_type = type_name);
+    let outcome = async {
+        tracing::trace!("Received request");
+        let outcome = AssertUnwindSafe(handler).catch_unwind().await;
+        tracing::trace!("Served request");
+        outcome
+    }
+    .instrument(span)
+    .await;
+    match outcome {
+        Ok(response) => Ok(Response::new(response)),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            let mut response = R::default();
+            let diagnostic = Diagnostic::provider_bug("Provider Panicked", format!("{name} panicked: {message}"));
+            report(&mut response, vec![convert::diagnostic(&diagnostic)]);
+            Ok(Response::new(response))
+        }
+    }
+}
+
+fn wire(diags: &Diagnostics) -> Vec<proto::Diagnostic> {
+    convert::diagnostics(diags.iter())
+}
+
+/// Encodes `value` or records why it could not be; `None` for null.
+fn encode_into(value: &Value, ty: &Type, diags: &mut Diagnostics) -> Option<proto::DynamicValue> {
+    if value.is_null() {
+        return None;
+    }
+    encode_dynamic(value, ty).map_err(|d| diags.push(d)).ok()
+}
+
+fn identity_data<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    state: &Value,
+) -> Option<proto::ResourceIdentityData> {
+    let (_, ty) = entry.identity.as_ref()?;
+    let identity = entry.typed.implementation.identity(state)?;
+    if !identity.is_wholly_known() {
+        return None;
+    }
+    let identity_data = encode_dynamic(&identity, ty).ok()?;
+    Some(proto::ResourceIdentityData {
+        identity_data: Some(identity_data),
+    })
+}
+
+fn require_wholly_known(value: &Value, what: &str, diags: &mut Diagnostics) {
+    if !diags.has_errors() && !value.is_wholly_known() {
+        diags.push(Diagnostic::provider_bug(
+            "Unknown Value After Apply",
+            format!("{what} still holds unknown values."),
+        ));
+    }
+}
+
+#[tonic::async_trait]
+impl<P: Provider> provider_server::Provider for ProviderService<P> {
+    async fn get_metadata(
+        &self,
+        _request: Request<proto::get_metadata::Request>,
+    ) -> Result<Response<proto::get_metadata::Response>, Status> {
+        use proto::get_metadata as m;
+        let response = m::Response {
+            server_capabilities: Some(capabilities()),
+            resources: self
+                .inner
+                .resources
+                .keys()
+                .map(|t| m::ResourceMetadata { type_name: t.clone() })
+                .collect(),
+            data_sources: self
+                .inner
+                .data_sources
+                .keys()
+                .map(|t| m::DataSourceMetadata { type_name: t.clone() })
+                .collect(),
+            actions: self
+                .inner
+                .actions
+                .keys()
+                .map(|t| m::ActionMetadata { type_name: t.clone() })
+                .collect(),
+            ..Default::default()
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<proto::get_provider_schema::Request>,
+    ) -> Result<Response<proto::get_provider_schema::Response>, Status> {
+        let inner = &self.inner;
+        let response = proto::get_provider_schema::Response {
+            provider: Some(convert::schema(&inner.provider_schema.schema)),
+            resource_schemas: inner
+                .resources
+                .iter()
+                .map(|(k, r)| (k.clone(), convert::schema(&r.typed.schema)))
+                .collect(),
+            data_source_schemas: inner
+                .data_sources
+                .iter()
+                .map(|(k, d)| (k.clone(), convert::schema(&d.schema)))
+                .collect(),
+            action_schemas: inner
+                .actions
+                .iter()
+                .map(|(k, a)| {
+                    (
+                        k.clone(),
+                        proto::ActionSchema {
+                            schema: Some(convert::schema(&a.schema)),
+                        },
+                    )
+                })
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        Ok(Response::new(response))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<proto::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<proto::get_resource_identity_schemas::Response>, Status> {
+        let identity_schemas = self
+            .inner
+            .resources
+            .iter()
+            .filter_map(|(k, r)| Some((k.clone(), convert::identity_schema(&r.identity.as_ref()?.0))))
+            .collect();
+        Ok(Response::new(proto::get_resource_identity_schemas::Response {
+            identity_schemas,
+            diagnostics: vec![],
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<proto::validate_provider_config::Request>,
+    ) -> Result<Response<proto::validate_provider_config::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ValidateProviderConfig",
+            "",
+            async {
+                let mut diags = Diagnostics::new();
+                match decode_dynamic(request.config.as_ref(), &self.inner.provider_schema.ty) {
+                    Ok(config) => self.inner.provider.validate(&self.context(), &config, &mut diags).await,
+                    Err(d) => diags.push(d),
+                }
+                proto::validate_provider_config::Response {
+                    diagnostics: wire(&diags),
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<proto::validate_resource_config::Request>,
+    ) -> Result<Response<proto::validate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ValidateResourceConfig",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let checked = self
+                    .resource(&request.type_name)
+                    .and_then(|r| decode_dynamic(request.config.as_ref(), &r.typed.ty).map(|c| (r, c)));
+                match checked {
+                    Ok((r, config)) => {
+                        r.typed
+                            .implementation
+                            .validate(&self.context(), &config, &mut diags)
+                            .await
+                    }
+                    Err(d) => diags.push(d),
+                }
+                proto::validate_resource_config::Response {
+                    diagnostics: wire(&diags),
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<proto::validate_data_resource_config::Request>,
+    ) -> Result<Response<proto::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ValidateDataResourceConfig",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let checked = self
+                    .data_source(&request.type_name)
+                    .and_then(|d| decode_dynamic(request.config.as_ref(), &d.ty).map(|c| (d, c)));
+                match checked {
+                    Ok((d, config)) => d.implementation.validate(&self.context(), &config, &mut diags).await,
+                    Err(d) => diags.push(d),
+                }
+                proto::validate_data_resource_config::Response {
+                    diagnostics: wire(&diags),
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<proto::upgrade_resource_state::Request>,
+    ) -> Result<Response<proto::upgrade_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        rpc("UpgradeResourceState", &request.type_name, async {
+            let mut diags = Diagnostics::new();
+            let mut upgraded_state = None;
+            match self.resource(&request.type_name) {
+                Err(d) => diags.push(d),
+                Ok(r) => {
+                    let raw = request.raw_state.unwrap_or_default();
+                    if raw.json.is_empty() && !raw.flatmap.is_empty() {
+                        diags.error(
+                            "Unsupported Legacy State",
+                            "This resource's state is in the pre-0.12 flatmap format, which this provider never wrote. Remove it from state and import it again.",
+                        );
+                    } else {
+                        let ctx = self.context();
+                        if let Some(state) = r.typed.implementation.upgrade_state(&ctx, request.version, &raw.json, &mut diags).await {
+                            require_wholly_known(&state, "The upgraded state", &mut diags);
+                            upgraded_state = encode_into(&state, &r.typed.ty, &mut diags);
+                        }
+                    }
+                }
+            }
+            proto::upgrade_resource_state::Response { upgraded_state, diagnostics: wire(&diags) }
+        }, |r, d| r.diagnostics = d)
+        .await
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<proto::configure_provider::Request>,
+    ) -> Result<Response<proto::configure_provider::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ConfigureProvider",
+            "",
+            async {
+                let mut diags = Diagnostics::new();
+                match decode_dynamic(request.config.as_ref(), &self.inner.provider_schema.ty) {
+                    Err(d) => diags.push(d),
+                    Ok(config) => {
+                        let configure = super::traits::ConfigureRequest {
+                            config,
+                            terraform_version: request.terraform_version,
+                        };
+                        if let Some(data) = self
+                            .inner
+                            .provider
+                            .configure(&self.context(), configure, &mut diags)
+                            .await
+                        {
+                            *self.inner.data.write().expect("data lock") = Some(Arc::new(data));
+                        }
+                    }
+                }
+                proto::configure_provider::Response {
+                    diagnostics: wire(&diags),
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<proto::read_resource::Request>,
+    ) -> Result<Response<proto::read_resource::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ReadResource",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::read_resource::Response {
+                    private: request.private.clone(),
+                    ..Default::default()
+                };
+                let decoded = self
+                    .resource(&request.type_name)
+                    .and_then(|r| decode_dynamic(request.current_state.as_ref(), &r.typed.ty).map(|s| (r, s)));
+                match (decoded, self.data()) {
+                    (Err(d), _) => diags.push(d),
+                    // Unconfigured (provider config unknown): keep the state as it is.
+                    (Ok((r, state)), None) => {
+                        response.new_state = encode_into(&state, &r.typed.ty, &mut diags);
+                    }
+                    (Ok((r, state)), Some(data)) => {
+                        let ctx = self.context();
+                        match r.typed.implementation.read(&ctx, &data, state, &mut diags).await {
+                            ReadOutcome::Gone => {}
+                            ReadOutcome::Found(new_state) => {
+                                require_wholly_known(&new_state, "The refreshed state", &mut diags);
+                                response.new_identity = identity_data(r, &new_state);
+                                response.new_state = encode_into(&new_state, &r.typed.ty, &mut diags);
+                            }
+                        }
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<proto::plan_resource_change::Request>,
+    ) -> Result<Response<proto::plan_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "PlanResourceChange",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::plan_resource_change::Response {
+                    planned_private: request.prior_private.clone(),
+                    ..Default::default()
+                };
+                let decoded = self.resource(&request.type_name).and_then(|r| {
+                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.typed.ty)?;
+                    let proposed = decode_dynamic(request.proposed_new_state.as_ref(), &r.typed.ty)?;
+                    let config = decode_dynamic(request.config.as_ref(), &r.typed.ty)?;
+                    Ok((r, prior, proposed, config))
+                });
+                match decoded {
+                    Err(d) => diags.push(d),
+                    // Destroy: the planned state is null, and there is nothing to adjust.
+                    Ok((_, _, proposed, _)) if proposed.is_null() => {}
+                    Ok((r, prior, proposed, config)) => {
+                        let block = &r.typed.schema.block;
+                        let planned = plan::mark_computed_nulls_unknown(block, &prior, &config, proposed);
+                        let mut change = PlannedChange {
+                            planned,
+                            requires_replace: Vec::new(),
+                        };
+                        let plan_request = PlanRequest { prior, config };
+                        let data = self.data();
+                        let ctx = self.context();
+                        r.typed
+                            .implementation
+                            .plan(&ctx, data.as_deref(), &plan_request, &mut change, &mut diags)
+                            .await;
+                        let mut replace = plan::requires_replace(block, &plan_request.prior, &change.planned);
+                        replace.extend(change.requires_replace);
+                        replace.sort();
+                        replace.dedup();
+                        response.requires_replace = replace.iter().map(convert::attribute_path).collect();
+                        response.planned_identity = identity_data(r, &change.planned);
+                        response.planned_state = encode_into(&change.planned, &r.typed.ty, &mut diags);
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<proto::apply_resource_change::Request>,
+    ) -> Result<Response<proto::apply_resource_change::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ApplyResourceChange",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::apply_resource_change::Response {
+                    private: request.planned_private.clone(),
+                    ..Default::default()
+                };
+                let decoded = self.resource(&request.type_name).and_then(|r| {
+                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.typed.ty)?;
+                    let planned = decode_dynamic(request.planned_state.as_ref(), &r.typed.ty)?;
+                    let config = decode_dynamic(request.config.as_ref(), &r.typed.ty)?;
+                    Ok((r, prior, planned, config))
+                });
+                match (decoded, self.data()) {
+                    (Err(d), _) => diags.push(d),
+                    (Ok(_), None) => diags.push(not_configured()),
+                    (Ok((r, prior, planned, config)), Some(data)) => {
+                        let resource = &r.typed.implementation;
+                        let ctx = self.context();
+                        let new_state = if planned.is_null() {
+                            resource.delete(&ctx, &data, prior.clone(), &mut diags).await;
+                            // A failed delete leaves the object in state.
+                            if diags.has_errors() { prior } else { Value::Null }
+                        } else {
+                            let result = if prior.is_null() {
+                                resource.create(&ctx, &data, planned, config, &mut diags).await
+                            } else {
+                                let update = UpdateRequest { prior, planned, config };
+                                resource.update(&ctx, &data, update, &mut diags).await
+                            };
+                            match result {
+                                Some(state) => {
+                                    require_wholly_known(&state, "The new state", &mut diags);
+                                    state
+                                }
+                                None => {
+                                    if !diags.has_errors() {
+                                        diags.push(Diagnostic::provider_bug(
+                                            "Missing State After Apply",
+                                            "The resource returned no state and no error.",
+                                        ));
+                                    }
+                                    Value::Null
+                                }
+                            }
+                        };
+                        response.new_identity = identity_data(r, &new_state);
+                        response.new_state = encode_into(&new_state, &r.typed.ty, &mut diags);
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<proto::import_resource_state::Request>,
+    ) -> Result<Response<proto::import_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ImportResourceState",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::import_resource_state::Response::default();
+                match (self.resource(&request.type_name), self.data()) {
+                    (Err(d), _) => diags.push(d),
+                    (Ok(_), None) => diags.push(not_configured()),
+                    (Ok(r), Some(data)) => {
+                        let ctx = self.context();
+                        let resource = &r.typed.implementation;
+                        let identity = request.identity.as_ref().and_then(|i| i.identity_data.as_ref());
+                        let state = match (identity, &r.identity) {
+                            (Some(raw), Some((_, ty))) if request.id.is_empty() => {
+                                match decode_dynamic(Some(raw), ty) {
+                                    Ok(identity) => resource.import_identity(&ctx, &data, &identity, &mut diags).await,
+                                    Err(d) => {
+                                        diags.push(d);
+                                        None
+                                    }
+                                }
+                            }
+                            _ => resource.import(&ctx, &data, &request.id, &mut diags).await,
+                        };
+                        if let Some(state) = state {
+                            let encoded = encode_into(&state, &r.typed.ty, &mut diags);
+                            response
+                                .imported_resources
+                                .push(proto::import_resource_state::ImportedResource {
+                                    type_name: request.type_name.clone(),
+                                    state: encoded,
+                                    private: Vec::new(),
+                                    identity: identity_data(r, &state),
+                                });
+                        }
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<proto::read_data_source::Request>,
+    ) -> Result<Response<proto::read_data_source::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ReadDataSource",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::read_data_source::Response::default();
+                let decoded = self
+                    .data_source(&request.type_name)
+                    .and_then(|d| decode_dynamic(request.config.as_ref(), &d.ty).map(|c| (d, c)));
+                match (decoded, self.data()) {
+                    (Err(d), _) => diags.push(d),
+                    (Ok(_), None) => diags.push(not_configured()),
+                    (Ok((d, config)), Some(data)) => {
+                        let ctx = self.context();
+                        if let Some(state) = d.implementation.read(&ctx, &data, config, &mut diags).await {
+                            require_wholly_known(&state, "The data source's result", &mut diags);
+                            response.state = encode_into(&state, &d.ty, &mut diags);
+                        }
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn validate_action_config(
+        &self,
+        request: Request<proto::validate_action_config::Request>,
+    ) -> Result<Response<proto::validate_action_config::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "ValidateActionConfig",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let checked = self
+                    .action(&request.type_name)
+                    .and_then(|a| decode_dynamic(request.config.as_ref(), &a.ty).map(|c| (a, c)));
+                match checked {
+                    Ok((a, config)) => a.implementation.validate(&self.context(), &config, &mut diags).await,
+                    Err(d) => diags.push(d),
+                }
+                proto::validate_action_config::Response {
+                    diagnostics: wire(&diags),
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn plan_action(
+        &self,
+        request: Request<proto::plan_action::Request>,
+    ) -> Result<Response<proto::plan_action::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "PlanAction",
+            &request.action_type,
+            async {
+                let mut diags = Diagnostics::new();
+                let checked = self
+                    .action(&request.action_type)
+                    .and_then(|a| decode_dynamic(request.config.as_ref(), &a.ty).map(|c| (a, c)));
+                match checked {
+                    Ok((a, config)) => {
+                        let data = self.data();
+                        a.implementation
+                            .plan(&self.context(), data.as_deref(), &config, &mut diags)
+                            .await;
+                    }
+                    Err(d) => diags.push(d),
+                }
+                proto::plan_action::Response {
+                    diagnostics: wire(&diags),
+                    deferred: None,
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn invoke_action(
+        &self,
+        request: Request<proto::invoke_action::Request>,
+    ) -> Result<Response<StreamOf<proto::invoke_action::Event>>, Status> {
+        use proto::invoke_action::event::{Completed, Progress as ProgressEvent, Type as EventType};
+        let request = request.into_inner();
+        let (events, receiver) = tokio::sync::mpsc::channel(16);
+        let service = self.clone();
+        tokio::spawn(async move {
+            let (progress, mut messages) = Progress::channel(16);
+            let forward_events = events.clone();
+            let forwarder = tokio::spawn(async move {
+                while let Some(message) = messages.recv().await {
+                    let event = proto::invoke_action::Event {
+                        r#type: Some(EventType::Progress(ProgressEvent { message })),
+                    };
+                    if forward_events.send(Ok(event)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let run = async {
+                let mut diags = Diagnostics::new();
+                let checked = service
+                    .action(&request.action_type)
+                    .and_then(|a| decode_dynamic(request.config.as_ref(), &a.ty).map(|c| (a, c)));
+                match (checked, service.data()) {
+                    (Err(d), _) => diags.push(d),
+                    (Ok(_), None) => diags.push(not_configured()),
+                    (Ok((a, config)), Some(data)) => {
+                        a.implementation
+                            .invoke(&service.context(), &data, config, &progress, &mut diags)
+                            .await;
+                    }
+                }
+                drop(progress);
+                wire(&diags)
+            };
+            let completed = rpc("InvokeAction", &request.action_type, run, |r, d| *r = d)
+                .await
+                .map(Response::into_inner)
+                .unwrap_or_default();
+            let _ = forwarder.await;
+            let event = proto::invoke_action::Event {
+                r#type: Some(EventType::Completed(Completed { diagnostics: completed })),
+            };
+            let _ = events.send(Ok(event)).await;
+        });
+        Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(
+            receiver,
+        ))))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<proto::stop_provider::Request>,
+    ) -> Result<Response<proto::stop_provider::Response>, Status> {
+        // Cancel what is in flight and arm a fresh token for later calls, as
+        // terraform-plugin-go does: StopProvider never stops the server itself.
+        let mut stop = self.inner.stop.lock().expect("stop lock");
+        stop.cancel();
+        *stop = CancellationToken::new();
+        tracing::info!("StopProvider: in-flight operations cancelled");
+        Ok(Response::new(proto::stop_provider::Response { error: String::new() }))
+    }
+}
+
+fn capabilities() -> proto::ServerCapabilities {
+    proto::ServerCapabilities {
+        // Destroy plans come to us, so resources can return a null plan with diagnostics.
+        plan_destroy: true,
+        // Terraform may reuse a cached schema across provider processes: cheaper starts.
+        get_provider_schema_optional: true,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}
+
+/// Names of the types served, for logs and tests.
+pub fn type_names<P: Provider>(service: &ProviderService<P>) -> BTreeMap<&'static str, Vec<String>> {
+    let mut names = BTreeMap::new();
+    names.insert("resources", service.inner.resources.keys().cloned().collect());
+    names.insert("data_sources", service.inner.data_sources.keys().cloned().collect());
+    names.insert("actions", service.inner.actions.keys().cloned().collect());
+    names
+}

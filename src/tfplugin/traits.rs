@@ -1,0 +1,286 @@
+//! The framework: what a provider, a resource, a data source and an action implement.
+//!
+//! These traits see only this module's types ([`Value`], [`Schema`], [`Diagnostics`]),
+//! never protobuf. The server (`server.rs`) turns each RPC into one call here.
+//!
+//! Conventions:
+//! - Methods take `&mut Diagnostics` and return `Option<Value>`: return `Some` whenever the
+//!   remote object exists, even alongside errors, so that Terraform records (and taints) it.
+//! - Provider data is typed: `Provider::Data` is what `configure` built (a Graph client),
+//!   and every resource receives `&Data`. There are no runtime casts.
+//! - Every call gets a [`Context`] whose cancellation token fires on `StopProvider`
+//!   (Ctrl-C in Terraform); long operations select on it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::diagnostics::Diagnostics;
+use super::path::AttributePath;
+use super::schema::{IdentitySchema, Schema};
+use super::value::Value;
+
+/// Per-call context.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    /// Cancelled when Terraform asks the provider to stop.
+    pub cancel: CancellationToken,
+}
+
+impl Context {
+    /// True once Terraform asked the provider to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// What ConfigureProvider receives.
+#[derive(Clone, Debug)]
+pub struct ConfigureRequest {
+    /// The provider block, possibly with unknown values (they depend on other resources).
+    pub config: Value,
+    /// The calling Terraform's version, e.g. "1.11.4" (empty if not sent).
+    pub terraform_version: String,
+}
+
+/// A provider: its configuration and the types it offers.
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// What `configure` builds and every resource receives.
+    type Data: Send + Sync + 'static;
+
+    /// The provider's type name, the prefix of every resource type (`entra`).
+    fn type_name(&self) -> &'static str;
+
+    /// The provider block's schema.
+    fn schema(&self) -> Schema;
+
+    /// Static checks of the provider block (values may be unknown).
+    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Builds the provider data. Returning `None` without an error means "not configured
+    /// yet" (configuration unknown at plan time): resources then plan without it.
+    async fn configure(&self, ctx: &Context, request: ConfigureRequest, diags: &mut Diagnostics) -> Option<Self::Data>;
+
+    /// The managed resource types.
+    fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
+
+    /// The data source types.
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>> {
+        Vec::new()
+    }
+
+    /// The action types (Terraform 1.14+).
+    fn actions(&self) -> Vec<Arc<dyn Action<Self::Data>>> {
+        Vec::new()
+    }
+}
+
+/// What PlanResourceChange gives a resource, after the default plan (see [`super::plan`]).
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// The state before the change; null on create.
+    pub prior: Value,
+    /// The configuration; may contain unknown values.
+    pub config: Value,
+}
+
+/// The plan a resource may adjust.
+#[derive(Clone, Debug)]
+pub struct PlannedChange {
+    /// The planned new state; starts as the default plan.
+    pub planned: Value,
+    /// Attribute paths whose change forces replacement; starts with the schema's
+    /// `requires_replace` attributes that changed.
+    pub requires_replace: Vec<AttributePath>,
+}
+
+/// What ApplyResourceChange gives a resource on update.
+#[derive(Clone, Debug)]
+pub struct UpdateRequest {
+    /// The state before the change.
+    pub prior: Value,
+    /// The final planned state (wholly known apart from computed values).
+    pub planned: Value,
+    /// The configuration.
+    pub config: Value,
+}
+
+/// What a refresh found.
+#[derive(Clone, Debug)]
+pub enum ReadOutcome {
+    /// The object exists, with this state.
+    Found(Value),
+    /// The object is gone: Terraform removes it from state.
+    Gone,
+}
+
+/// A managed resource type.
+#[async_trait]
+pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name, e.g. `entra_group_license_assignment`.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// The identity schema (Terraform 1.12+), if this resource has one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object that `state` describes; `None` when it cannot be told yet.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Static checks before the provider is configured (values may be unknown).
+    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Adjusts the default plan for a create or update. `data` is `None` while the
+    /// provider's configuration is unknown.
+    async fn plan(
+        &self,
+        _ctx: &Context,
+        _data: Option<&D>,
+        _request: &PlanRequest,
+        _change: &mut PlannedChange,
+        _diags: &mut Diagnostics,
+    ) {
+    }
+
+    /// Creates the object; returns its state, which must match every known planned value.
+    async fn create(
+        &self,
+        ctx: &Context,
+        data: &D,
+        planned: Value,
+        config: Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+
+    /// Reads the object's current state.
+    async fn read(&self, ctx: &Context, data: &D, state: Value, diags: &mut Diagnostics) -> ReadOutcome;
+
+    /// Updates the object in place.
+    async fn update(&self, ctx: &Context, data: &D, request: UpdateRequest, diags: &mut Diagnostics) -> Option<Value>;
+
+    /// Deletes the object. An object that is already gone counts as deleted.
+    async fn delete(&self, ctx: &Context, data: &D, prior: Value, diags: &mut Diagnostics);
+
+    /// Turns an import ID into a state that `read` then completes.
+    async fn import(&self, _ctx: &Context, _data: &D, _id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        diags.error(
+            "Import Not Supported",
+            format!("{} cannot be imported.", self.type_name()),
+        );
+        None
+    }
+
+    /// Turns an identity (import by identity, Terraform 1.12+) into a state.
+    async fn import_identity(
+        &self,
+        _ctx: &Context,
+        _data: &D,
+        _identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        diags.error(
+            "Import By Identity Not Supported",
+            format!("{} cannot be imported by identity.", self.type_name()),
+        );
+        None
+    }
+
+    /// Upgrades state stored with schema `version` to the current schema. `raw_json` is the
+    /// state as Terraform stored it. The default accepts the current version only.
+    async fn upgrade_state(
+        &self,
+        _ctx: &Context,
+        version: i64,
+        raw_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let schema = self.schema();
+        if version != schema.version {
+            diags.error(
+                "Unsupported State Version",
+                format!(
+                    "The state of this {} was written with schema version {version}, but this provider reads version {}. Use the provider version that wrote it, or remove the resource from state and import it again.",
+                    self.type_name(),
+                    schema.version
+                ),
+            );
+            return None;
+        }
+        match super::json::decode(raw_json, &schema.implied_type()) {
+            Ok(state) => Some(state),
+            Err(e) => {
+                diags.push(
+                    super::diagnostics::Diagnostic::error(
+                        "Unreadable Stored State",
+                        format!("The stored state of this {} could not be read: {e}. Remove it from state and import it again.", self.type_name()),
+                    )
+                    .at(e.path),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A data source type.
+#[async_trait]
+pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema.
+    fn schema(&self) -> Schema;
+
+    /// Static checks (values may be unknown).
+    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Reads; returns the whole object (every computed attribute known).
+    async fn read(&self, ctx: &Context, data: &D, config: Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+/// Sends progress messages of a running action to Terraform.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    sender: mpsc::Sender<String>,
+}
+
+impl Progress {
+    /// A progress channel and its receiving end.
+    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<String>) {
+        let (sender, receiver) = mpsc::channel(capacity);
+        (Self { sender }, receiver)
+    }
+
+    /// Sends one message; a message Terraform no longer listens for is dropped.
+    pub async fn send(&self, message: impl Into<String>) {
+        let _ = self.sender.send(message.into()).await;
+    }
+}
+
+/// An action type (Terraform 1.14+): invoked, not stored in state.
+#[async_trait]
+pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the action's `config` block.
+    fn schema(&self) -> Schema;
+
+    /// Static checks (values may be unknown).
+    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Checks at plan time; `data` is `None` while the provider's configuration is unknown.
+    async fn plan(&self, _ctx: &Context, _data: Option<&D>, _config: &Value, _diags: &mut Diagnostics) {}
+
+    /// Runs the action, reporting progress as it goes.
+    async fn invoke(&self, ctx: &Context, data: &D, config: Value, progress: &Progress, diags: &mut Diagnostics);
+}
