@@ -583,7 +583,7 @@ mod tests {
                 inner.clone().prop_map(Type::list),
                 inner.clone().prop_map(Type::set),
                 inner.clone().prop_map(Type::map),
-                prop::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4).prop_map(|attrs| Type::object(attrs)),
+                prop::collection::btree_map("[a-z_]{1,6}", inner.clone(), 0..4).prop_map(Type::object),
                 prop::collection::vec(inner, 0..3).prop_map(Type::Tuple),
             ]
         })

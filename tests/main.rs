@@ -1,0 +1,11 @@
+//! The integration tests, compiled into one binary.
+//!
+//! - `protocol_*`: a gRPC client playing Terraform against the provider, in process or
+//!   through the built binary's real handshake;
+//! - `e2e_*`: the real `terraform` CLI launching the built provider.
+
+mod support;
+
+mod e2e_terraform;
+mod protocol_framework;
+mod protocol_handshake;
