@@ -1,0 +1,876 @@
+//! The emulated directory: SKUs, users, groups, applications, and the licensing rules.
+//!
+//! Rules modelled (from Microsoft's documentation, `../shared/reference/graph-licensing.md`):
+//! - a group's `assignedLicenses` changes at once; its members are processed afterwards
+//!   (`licenseProcessingState`: QueuedForProcessing → ProcessingInProgress →
+//!   ProcessingComplete);
+//! - per member, all the SKUs of one group are applied or none ("all or nothing"), with the
+//!   error recorded in `licenseAssignmentStates` (CountViolation, MutuallyExclusiveViolation,
+//!   DependencyViolation, ProhibitedInUsageLocationViolation);
+//! - a user consumes one seat per SKU whatever the number of sources; enabled plans are the
+//!   union across sources;
+//! - users without `usageLocation` are licensed in the tenant's default location;
+//! - errors stay until the user is processed again (a group change or a reprocess).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{Value as Json, json};
+
+use crate::tenant::{AssignedLicense, SkuFile, TenantFile};
+
+/// Licence processing states of a group.
+pub const QUEUED: &str = "QueuedForProcessing";
+/// Processing has started.
+pub const IN_PROGRESS: &str = "ProcessingInProgress";
+/// Every member has been processed.
+pub const COMPLETE: &str = "ProcessingComplete";
+
+/// One licence of a user from one source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenseState {
+    /// The SKU.
+    pub sku_id: String,
+    /// The group it comes from; `None` when assigned directly.
+    pub assigned_by_group: Option<String>,
+    /// Disabled plans from that source.
+    pub disabled_plans: Vec<String>,
+    /// `Active` or `Error`.
+    pub state: &'static str,
+    /// The error, if any.
+    pub error: Option<&'static str>,
+    /// When it was evaluated (RFC 3339).
+    pub last_updated: String,
+}
+
+/// A user.
+#[derive(Clone, Debug)]
+pub struct User {
+    /// The file's view of the user.
+    pub file: crate::tenant::UserFile,
+    /// Licences assigned directly.
+    pub direct: Vec<AssignedLicense>,
+    /// Effective licences: SKU → disabled plans (the intersection across sources).
+    pub effective: BTreeMap<String, Vec<String>>,
+    /// Per-source states.
+    pub states: Vec<LicenseState>,
+}
+
+/// A group.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The file's view of the group (members and licences kept current here).
+    pub file: crate::tenant::GroupFile,
+    /// `licenseProcessingState.state`.
+    pub processing_state: &'static str,
+    /// Bumped on every licence change, so that an older processing run does not finish a newer one.
+    pub generation: u64,
+    /// Read-after-write delay: until this time, reads still see these licences.
+    pub stale_view: Option<(std::time::Instant, Vec<AssignedLicense>)>,
+    /// Creation order, which is also the order groups are evaluated in for a user.
+    pub order: usize,
+}
+
+/// The whole directory.
+#[derive(Debug)]
+pub struct Directory {
+    /// Tenant ID.
+    pub tenant_id: String,
+    /// Tenant name.
+    pub display_name: String,
+    /// Default usage location.
+    pub default_usage_location: String,
+    /// SKUs by `skuId`, in file order.
+    pub skus: Vec<SkuFile>,
+    /// Conflicting plan pairs.
+    pub conflicts: Vec<[String; 2]>,
+    /// Users by ID.
+    pub users: BTreeMap<String, User>,
+    /// Groups by ID.
+    pub groups: BTreeMap<String, Group>,
+    /// Group IDs in creation order; `memberships` refers to groups by this position.
+    pub group_order: Vec<String>,
+    /// User ID → positions (in `group_order`) of the groups they are a direct member of.
+    /// Positions, not IDs: a large tenant has hundreds of thousands of memberships.
+    pub memberships: HashMap<String, Vec<usize>>,
+    /// Consumed seats per SKU.
+    pub consumed: HashMap<String, u32>,
+    /// Applications by client ID.
+    pub applications: HashMap<String, crate::tenant::ApplicationFile>,
+}
+
+/// A synchronous rejection, before anything changed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// HTTP status.
+    pub status: u16,
+    /// Graph error code.
+    pub code: &'static str,
+    /// Message.
+    pub message: String,
+}
+
+fn bad_request(message: impl Into<String>) -> Rejection {
+    Rejection {
+        status: 400,
+        code: "Request_BadRequest",
+        message: message.into(),
+    }
+}
+
+/// The documented text of a 404 for a directory object.
+pub fn not_found(id: &str) -> Rejection {
+    Rejection {
+        status: 404,
+        code: "Request_ResourceNotFound",
+        message: format!(
+            "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+        ),
+    }
+}
+
+/// RFC 3339 UTC time, second precision, for `lastUpdatedDateTime` and friends.
+pub fn now_rfc3339() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let days = (seconds / 86_400) as i64;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let s = seconds % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+impl Directory {
+    /// Builds the directory from a tenant file (moved in, so that a large tenant is never
+    /// held twice) and processes every member once.
+    pub fn new(file: TenantFile) -> Self {
+        let mut directory = Directory {
+            tenant_id: file.tenant_id,
+            display_name: file.display_name,
+            default_usage_location: file.default_usage_location,
+            skus: file.subscribed_skus,
+            conflicts: file.conflicting_service_plans,
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            group_order: file.groups.iter().map(|g| g.id.clone()).collect(),
+            memberships: HashMap::new(),
+            consumed: HashMap::new(),
+            applications: file.applications.into_iter().map(|a| (a.app_id.clone(), a)).collect(),
+        };
+        for mut user in file.users {
+            let direct = std::mem::take(&mut user.assigned_licenses);
+            let user = User {
+                file: user,
+                direct,
+                effective: BTreeMap::new(),
+                states: Vec::new(),
+            };
+            directory.users.insert(user.file.id.clone(), user);
+        }
+        for (order, group) in file.groups.into_iter().enumerate() {
+            for member in &group.members {
+                directory.memberships.entry(member.clone()).or_default().push(order);
+            }
+            let group = Group {
+                file: group,
+                processing_state: COMPLETE,
+                generation: 0,
+                stale_view: None,
+                order,
+            };
+            directory.groups.insert(group.file.id.clone(), group);
+        }
+        let ids: Vec<String> = directory.users.keys().cloned().collect();
+        for id in ids {
+            directory.evaluate_user(&id);
+        }
+        directory
+    }
+
+    /// The SKU with this GUID (case-insensitive).
+    pub fn sku(&self, sku_id: &str) -> Option<&SkuFile> {
+        self.skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(sku_id))
+    }
+
+    /// A user by ID or user principal name. Lookups by name scan the users: they are rare,
+    /// and an index would cost more memory than a large tenant's users themselves.
+    pub fn user_id(&self, id_or_upn: &str) -> Option<String> {
+        if self.users.contains_key(id_or_upn) {
+            return Some(id_or_upn.to_owned());
+        }
+        self.users
+            .values()
+            .find(|u| {
+                u.file.id.eq_ignore_ascii_case(id_or_upn) || u.file.user_principal_name.eq_ignore_ascii_case(id_or_upn)
+            })
+            .map(|u| u.file.id.clone())
+    }
+
+    /// A group by ID (case-insensitive GUID).
+    pub fn group_id(&self, id: &str) -> Option<String> {
+        if self.groups.contains_key(id) {
+            return Some(id.to_owned());
+        }
+        self.groups.keys().find(|k| k.eq_ignore_ascii_case(id)).cloned()
+    }
+
+    fn all_plans(&self, sku_id: &str) -> BTreeSet<String> {
+        self.sku(sku_id)
+            .map(|s| s.service_plans.iter().map(|p| p.service_plan_id.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    fn enabled_plans(&self, license: &AssignedLicense) -> BTreeSet<String> {
+        let disabled: BTreeSet<&str> = license.disabled_plans.iter().map(String::as_str).collect();
+        self.all_plans(&license.sku_id)
+            .into_iter()
+            .filter(|p| !disabled.contains(p.as_str()))
+            .collect()
+    }
+
+    /// Re-evaluates every licence source of one user, as Entra does when it processes the
+    /// user (after a group change, a direct assignment or a reprocess).
+    pub fn evaluate_user(&mut self, user_id: &str) {
+        let Some(user) = self.users.get(user_id) else { return };
+        let location = user
+            .file
+            .usage_location
+            .clone()
+            .unwrap_or_else(|| self.default_usage_location.clone());
+        let previously: BTreeSet<String> = user.effective.keys().cloned().collect();
+        let now = now_rfc3339();
+        let mut enabled: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut states = Vec::new();
+
+        for license in &user.direct {
+            enabled
+                .entry(license.sku_id.clone())
+                .or_default()
+                .extend(self.enabled_plans(license));
+            states.push(LicenseState {
+                sku_id: license.sku_id.clone(),
+                assigned_by_group: None,
+                disabled_plans: license.disabled_plans.clone(),
+                state: "Active",
+                error: None,
+                last_updated: now.clone(),
+            });
+        }
+
+        let mut groups: Vec<&Group> = self
+            .memberships
+            .get(user_id)
+            .map(|positions| {
+                positions
+                    .iter()
+                    .filter_map(|p| self.groups.get(&self.group_order[*p]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        groups.sort_by_key(|g| g.order);
+        for group in groups {
+            let licenses = &group.file.assigned_licenses;
+            if licenses.is_empty() {
+                continue;
+            }
+            let mut tentative = enabled.clone();
+            let mut error = None;
+            for license in licenses {
+                let Some(sku) = self.sku(&license.sku_id) else { continue };
+                if !tentative.contains_key(&sku.sku_id) {
+                    let used_by_others = self.consumed.get(&sku.sku_id).copied().unwrap_or(0)
+                        - u32::from(previously.contains(&sku.sku_id));
+                    if used_by_others >= sku.prepaid_units.enabled {
+                        error = error.or(Some("CountViolation"));
+                    }
+                }
+                if sku
+                    .prohibited_usage_locations
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(&location))
+                {
+                    error = error.or(Some("ProhibitedInUsageLocationViolation"));
+                }
+                tentative
+                    .entry(sku.sku_id.clone())
+                    .or_default()
+                    .extend(self.enabled_plans(license));
+            }
+            let has_plan =
+                |plan: &str, set: &BTreeMap<String, BTreeSet<String>>| set.values().any(|p| p.contains(plan));
+            for license in licenses {
+                let Some(sku) = self.sku(&license.sku_id) else { continue };
+                if !sku.requires_any_service_plan.is_empty()
+                    && !sku.requires_any_service_plan.iter().any(|p| has_plan(p, &tentative))
+                {
+                    error = error.or(Some("DependencyViolation"));
+                }
+            }
+            for [a, b] in &self.conflicts {
+                if has_plan(a, &tentative) && has_plan(b, &tentative) {
+                    error = error.or(Some("MutuallyExclusiveViolation"));
+                }
+            }
+            for license in licenses {
+                states.push(LicenseState {
+                    sku_id: license.sku_id.clone(),
+                    assigned_by_group: Some(group.file.id.clone()),
+                    disabled_plans: license.disabled_plans.clone(),
+                    state: if error.is_some() { "Error" } else { "Active" },
+                    error,
+                    last_updated: now.clone(),
+                });
+            }
+            if error.is_none() {
+                enabled = tentative;
+            }
+        }
+
+        let effective: BTreeMap<String, Vec<String>> = enabled
+            .iter()
+            .map(|(sku_id, plans)| {
+                let disabled = self
+                    .all_plans(sku_id)
+                    .into_iter()
+                    .filter(|p| !plans.contains(p))
+                    .collect();
+                (sku_id.clone(), disabled)
+            })
+            .collect();
+        for gone in previously.iter().filter(|s| !effective.contains_key(*s)) {
+            if let Some(count) = self.consumed.get_mut(gone) {
+                *count = count.saturating_sub(1);
+            }
+        }
+        for added in effective.keys().filter(|s| !previously.contains(*s)) {
+            *self.consumed.entry(added.clone()).or_default() += 1;
+        }
+        let user = self.users.get_mut(user_id).expect("checked above");
+        user.effective = effective;
+        user.states = states;
+    }
+
+    /// Processes every member of a group.
+    pub fn process_group(&mut self, group_id: &str) {
+        let members = self
+            .groups
+            .get(group_id)
+            .map(|g| g.file.members.clone())
+            .unwrap_or_default();
+        for member in members {
+            self.evaluate_user(&member);
+        }
+        if let Some(group) = self.groups.get_mut(group_id) {
+            group.processing_state = COMPLETE;
+        }
+    }
+
+    /// Checks a licence change for a group and applies it to the group's licences (not
+    /// yet to its members). Returns the new generation.
+    pub fn change_group_licenses(
+        &mut self,
+        group_id: &str,
+        change: &LicenseChange,
+        read_after_write: std::time::Duration,
+    ) -> Result<u64, Rejection> {
+        let group = self.groups.get(group_id).ok_or_else(|| not_found(group_id))?;
+        if !group.file.security_enabled {
+            return Err(bad_request(
+                "Licenses can only be assigned to security groups and to Microsoft 365 groups that are security-enabled (securityEnabled=true).",
+            ));
+        }
+        self.check_change(change, "group")?;
+        let mut licenses = group.file.assigned_licenses.clone();
+        apply_change(&mut licenses, change);
+        // An add-on needs its prerequisite plan in the same group (synchronous rejection).
+        for license in &licenses {
+            let sku = self.sku(&license.sku_id).expect("checked");
+            if sku.requires_any_service_plan.is_empty() {
+                continue;
+            }
+            let group_plans: BTreeSet<String> = licenses.iter().flat_map(|l| self.enabled_plans(l)).collect();
+            if !sku.requires_any_service_plan.iter().any(|p| group_plans.contains(p)) {
+                return Err(bad_request(format!(
+                    "License operation failed. Make sure that the group has necessary services before adding or removing a dependent service. The service {} requires one of these service plans to be enabled as well: {}.",
+                    sku.sku_part_number,
+                    sku.requires_any_service_plan.join(", ")
+                )));
+            }
+        }
+        let group = self.groups.get_mut(group_id).expect("checked");
+        if !read_after_write.is_zero() {
+            let previous = group.file.assigned_licenses.clone();
+            group.stale_view = Some((std::time::Instant::now() + read_after_write, previous));
+        }
+        group.file.assigned_licenses = licenses;
+        group.processing_state = QUEUED;
+        group.generation += 1;
+        Ok(group.generation)
+    }
+
+    /// Checks and applies a direct licence change for a user, then evaluates the user.
+    pub fn change_user_licenses(&mut self, user_id: &str, change: &LicenseChange) -> Result<(), Rejection> {
+        let user = self.users.get(user_id).ok_or_else(|| not_found(user_id))?;
+        self.check_change(change, "user")?;
+        if !change.add.is_empty() && user.file.usage_location.is_none() {
+            return Err(bad_request(
+                "License assignment cannot be done for user with invalid usage location.",
+            ));
+        }
+        for sku_id in &change.remove {
+            if !user.direct.iter().any(|l| l.sku_id.eq_ignore_ascii_case(sku_id)) {
+                let inherited = user
+                    .states
+                    .iter()
+                    .any(|s| s.sku_id.eq_ignore_ascii_case(sku_id) && s.assigned_by_group.is_some());
+                return Err(bad_request(if inherited {
+                    "User license is inherited from a group membership and it cannot be removed directly from the user."
+                } else {
+                    "User does not have a corresponding license."
+                }));
+            }
+        }
+        for license in &change.add {
+            let sku = self.sku(&license.sku_id).expect("checked");
+            let holds = user.effective.contains_key(&sku.sku_id);
+            if !holds && self.consumed.get(&sku.sku_id).copied().unwrap_or(0) >= sku.prepaid_units.enabled {
+                return Err(bad_request(format!(
+                    "Subscription with SKU {} does not have any available licenses.",
+                    sku.sku_id
+                )));
+            }
+        }
+        let mut direct = user.direct.clone();
+        apply_change(&mut direct, change);
+        let mut plans: BTreeSet<String> = direct.iter().flat_map(|l| self.enabled_plans(l)).collect();
+        for license in user
+            .states
+            .iter()
+            .filter(|s| s.assigned_by_group.is_some() && s.state == "Active")
+        {
+            plans.extend(self.enabled_plans(&AssignedLicense {
+                sku_id: license.sku_id.clone(),
+                disabled_plans: license.disabled_plans.clone(),
+            }));
+        }
+        for [a, b] in &self.conflicts {
+            if plans.contains(a) && plans.contains(b) {
+                let name = |id: &str| {
+                    self.skus
+                        .iter()
+                        .flat_map(|s| &s.service_plans)
+                        .find(|p| p.service_plan_id == id)
+                        .map_or(id.to_owned(), |p| p.service_plan_name.clone())
+                };
+                return Err(bad_request(format!(
+                    "Unable to update license for this user. The set of licenses includes two or more service plans which cannot be assigned at the same time. Conflicting Service Plans: {}, {}.",
+                    name(a),
+                    name(b)
+                )));
+            }
+        }
+        self.users.get_mut(user_id).expect("checked").direct = direct;
+        self.evaluate_user(user_id);
+        Ok(())
+    }
+
+    /// The checks shared by group and user assignLicense: SKUs exist and may be assigned,
+    /// disabled plans belong to their SKU, and no SKU is both added and removed.
+    fn check_change(&self, change: &LicenseChange, target: &str) -> Result<(), Rejection> {
+        if change.add.is_empty() && change.remove.is_empty() {
+            return Err(bad_request("No license changes provided."));
+        }
+        let invalid = |id: &str| bad_request(format!("License {id} does not correspond to a valid company License."));
+        for license in &change.add {
+            let sku = self.sku(&license.sku_id).ok_or_else(|| invalid(&license.sku_id))?;
+            if sku.applies_to != "User" {
+                return Err(bad_request(format!(
+                    "License {} cannot be assigned to a {target}.",
+                    license.sku_id
+                )));
+            }
+            if !matches!(sku.capability_status.as_str(), "Enabled" | "Warning") {
+                return Err(bad_request(format!(
+                    "License {} cannot be assigned: the subscription is {}.",
+                    license.sku_id, sku.capability_status
+                )));
+            }
+            let plans = self.all_plans(&sku.sku_id);
+            if let Some(plan) = license
+                .disabled_plans
+                .iter()
+                .find(|p| !plans.iter().any(|q| q.eq_ignore_ascii_case(p)))
+            {
+                return Err(bad_request(format!(
+                    "The service plan {plan} does not belong to the subscription {} ({}).",
+                    sku.sku_part_number, sku.sku_id
+                )));
+            }
+            if change.remove.iter().any(|r| r.eq_ignore_ascii_case(&license.sku_id)) {
+                return Err(bad_request(format!(
+                    "License {} cannot be added and removed in the same request.",
+                    license.sku_id
+                )));
+            }
+        }
+        if let Some(unknown) = change.remove.iter().find(|r| self.sku(r).is_none()) {
+            return Err(invalid(unknown));
+        }
+        Ok(())
+    }
+
+    /// The licences a read shows for a group, honouring the read-after-write delay.
+    pub fn visible_group_licenses(&self, group: &Group) -> Vec<AssignedLicense> {
+        match &group.stale_view {
+            Some((until, previous)) if std::time::Instant::now() < *until => previous.clone(),
+            _ => group.file.assigned_licenses.clone(),
+        }
+    }
+
+    /// Members of a group whose licences from it are in error.
+    pub fn members_with_errors(&self, group_id: &str) -> Vec<String> {
+        let Some(group) = self.groups.get(group_id) else {
+            return Vec::new();
+        };
+        group
+            .file
+            .members
+            .iter()
+            .filter(|m| {
+                self.users.get(*m).is_some_and(|u| {
+                    u.states
+                        .iter()
+                        .any(|s| s.state == "Error" && s.assigned_by_group.as_deref() == Some(group_id))
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// `subscribedSku` as Graph shows it, with live `consumedUnits`.
+    pub fn sku_json(&self, sku: &SkuFile) -> Json {
+        json!({
+            "id": format!("{}_{}", self.tenant_id, sku.sku_id),
+            "accountId": self.tenant_id,
+            "accountName": self.display_name,
+            "appliesTo": sku.applies_to,
+            "capabilityStatus": sku.capability_status,
+            "consumedUnits": self.consumed.get(&sku.sku_id).copied().unwrap_or(0),
+            "prepaidUnits": sku.prepaid_units,
+            "servicePlans": sku.service_plans,
+            "skuId": sku.sku_id,
+            "skuPartNumber": sku.sku_part_number,
+            "subscriptionIds": [format!("{}-sub", &sku.sku_id[..8])],
+        })
+    }
+
+    /// Every property of a user, licensing ones included.
+    pub fn user_json(&self, user: &User) -> Json {
+        json!({
+            "id": user.file.id,
+            "displayName": user.file.display_name,
+            "userPrincipalName": user.file.user_principal_name,
+            "mail": user.file.mail,
+            "usageLocation": user.file.usage_location,
+            "assignedLicenses": user.effective.iter().map(|(sku, disabled)| json!({"skuId": sku, "disabledPlans": disabled})).collect::<Vec<_>>(),
+            "licenseAssignmentStates": user.states.iter().map(|s| json!({
+                "skuId": s.sku_id,
+                "assignedByGroup": s.assigned_by_group,
+                "disabledPlans": s.disabled_plans,
+                "state": s.state,
+                "error": s.error.unwrap_or("None"),
+                "lastUpdatedDateTime": s.last_updated,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Every property of a group, licensing ones included.
+    pub fn group_json(&self, group: &Group) -> Json {
+        json!({
+            "id": group.file.id,
+            "displayName": group.file.display_name,
+            "description": group.file.description,
+            "groupTypes": group.file.group_types,
+            "mail": group.file.mail,
+            "mailEnabled": group.file.mail_enabled,
+            "securityEnabled": group.file.security_enabled,
+            "assignedLicenses": self.visible_group_licenses(group),
+            "licenseProcessingState": {"state": group.processing_state},
+        })
+    }
+
+    /// The tenant as JSON, for the admin API and tests.
+    pub fn snapshot(&self) -> Json {
+        json!({
+            "tenantId": self.tenant_id,
+            "subscribedSkus": self.skus.iter().map(|s| self.sku_json(s)).collect::<Vec<_>>(),
+            "groups": self.groups.values().map(|g| {
+                let mut v = self.group_json(g);
+                v["members"] = json!(g.file.members);
+                v["membersWithLicenseErrors"] = json!(self.members_with_errors(&g.file.id));
+                v
+            }).collect::<Vec<_>>(),
+            "users": self.users.values().map(|u| self.user_json(u)).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The body of an assignLicense call, validated.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LicenseChange {
+    /// SKUs to add, or whose disabled plans to replace.
+    pub add: Vec<AssignedLicense>,
+    /// SKUs to remove.
+    pub remove: Vec<String>,
+}
+
+/// Upserts `add` (a SKU already present gets the posted disabled plans) and removes `remove`.
+fn apply_change(licenses: &mut Vec<AssignedLicense>, change: &LicenseChange) {
+    licenses.retain(|l| !change.remove.iter().any(|r| r.eq_ignore_ascii_case(&l.sku_id)));
+    for add in &change.add {
+        match licenses.iter_mut().find(|l| l.sku_id.eq_ignore_ascii_case(&add.sku_id)) {
+            Some(existing) => existing.disabled_plans = add.disabled_plans.clone(),
+            None => licenses.push(add.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SALES: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
+    const E5: &str = "c7df2760-2c81-4ef7-b578-5b5392b571df";
+    const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+
+    fn add(sku: &str) -> LicenseChange {
+        LicenseChange {
+            add: vec![AssignedLicense {
+                sku_id: sku.into(),
+                disabled_plans: vec![],
+            }],
+            remove: vec![],
+        }
+    }
+
+    fn directory() -> Directory {
+        Directory::new(TenantFile::contoso())
+    }
+
+    #[test]
+    fn seed_processing_consumes_one_seat_per_member() {
+        let d = directory();
+        // Engineering (4 members) has ENTERPRISEPACK at start.
+        assert_eq!(d.consumed.get(E3).copied(), Some(4));
+    }
+
+    #[test]
+    fn seats_run_out_with_count_violation_and_all_or_nothing() {
+        let mut d = directory();
+        // Sales has 4 members; ENTERPRISEPREMIUM has 3 seats.
+        let change = LicenseChange {
+            add: vec![
+                AssignedLicense {
+                    sku_id: E5.into(),
+                    disabled_plans: vec![],
+                },
+                AssignedLicense {
+                    sku_id: "078d2b04-f1bd-4111-bbd4-b4b1b354cef4".into(),
+                    disabled_plans: vec![],
+                },
+            ],
+            remove: vec![],
+        };
+        d.change_group_licenses(SALES, &change, Default::default()).unwrap();
+        d.process_group(SALES);
+        assert_eq!(d.consumed.get(E5).copied(), Some(3));
+        let failing = d.members_with_errors(SALES);
+        assert_eq!(failing.len(), 1);
+        let user = &d.users[&failing[0]];
+        assert!(
+            user.states
+                .iter()
+                .filter(|s| s.assigned_by_group.as_deref() == Some(SALES))
+                .all(|s| s.error == Some("CountViolation"))
+        );
+        assert!(
+            !user.effective.contains_key("078d2b04-f1bd-4111-bbd4-b4b1b354cef4"),
+            "none of the group's SKUs"
+        );
+        // More seats, then a reprocess clears it.
+        d.skus
+            .iter_mut()
+            .find(|s| s.sku_id == E5)
+            .unwrap()
+            .prepaid_units
+            .enabled = 10;
+        d.evaluate_user(&failing[0]);
+        assert!(d.members_with_errors(SALES).is_empty());
+    }
+
+    #[test]
+    fn reposting_a_sku_replaces_its_disabled_plans() {
+        let mut d = directory();
+        let engineering = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
+        let change = LicenseChange {
+            add: vec![AssignedLicense {
+                sku_id: E3.into(),
+                disabled_plans: vec!["a23b959c-7ce8-4e57-9140-b90eb88a9e97".into()],
+            }],
+            remove: vec![],
+        };
+        d.change_group_licenses(engineering, &change, Default::default())
+            .unwrap();
+        assert_eq!(
+            d.groups[engineering].file.assigned_licenses[0].disabled_plans,
+            vec!["a23b959c-7ce8-4e57-9140-b90eb88a9e97"]
+        );
+        assert_eq!(d.groups[engineering].file.assigned_licenses.len(), 1);
+    }
+
+    #[test]
+    fn documented_rejections() {
+        let mut d = directory();
+        let none = LicenseChange::default();
+        assert_eq!(
+            d.change_group_licenses(SALES, &none, Default::default())
+                .unwrap_err()
+                .message,
+            "No license changes provided."
+        );
+        let unknown = add("90d8b3f8-712e-4f7b-aa1e-62e7ae6cbe96");
+        assert_eq!(
+            d.change_group_licenses(SALES, &unknown, Default::default())
+                .unwrap_err()
+                .message,
+            "License 90d8b3f8-712e-4f7b-aa1e-62e7ae6cbe96 does not correspond to a valid company License."
+        );
+        let distribution = "4e1fa093-6c5d-4e7f-9a01-000000000004";
+        assert!(
+            d.change_group_licenses(distribution, &add(E3), Default::default())
+                .is_err()
+        );
+        let foreign_plan = LicenseChange {
+            add: vec![AssignedLicense {
+                sku_id: E3.into(),
+                disabled_plans: vec!["eec0eb4f-6444-4f95-aba0-50c24d67f998".into()],
+            }],
+            remove: vec![],
+        };
+        assert!(
+            d.change_group_licenses(SALES, &foreign_plan, Default::default())
+                .unwrap_err()
+                .message
+                .contains("does not belong")
+        );
+        let addon = add("3d957427-ecdc-4df2-aacd-01cc9d519da8");
+        assert!(
+            d.change_group_licenses(SALES, &addon, Default::default())
+                .unwrap_err()
+                .message
+                .starts_with("License operation failed")
+        );
+        assert_eq!(
+            d.change_group_licenses("nope", &add(E3), Default::default())
+                .unwrap_err()
+                .status,
+            404
+        );
+    }
+
+    #[test]
+    fn usage_location_and_conflicts_are_member_errors() {
+        let mut d = directory();
+        let contractors = "5f20b1a4-7d6e-4f80-ab12-000000000005"; // Megan (no location → US), Nestor (IR)
+        d.change_group_licenses(
+            contractors,
+            &add("06ebc4ee-1bb5-47dd-8120-11324bc54e06"),
+            Default::default(),
+        )
+        .unwrap();
+        d.process_group(contractors);
+        let nestor = "a1b2c3d4-0008-4000-8000-000000000008";
+        assert_eq!(d.members_with_errors(contractors), vec![nestor.to_owned()]);
+        assert_eq!(
+            d.users[nestor].states[0].error,
+            Some("ProhibitedInUsageLocationViolation")
+        );
+
+        // Engineering members have Exchange Plan 2 (E3); Exchange Plan 1 from another group conflicts.
+        let pilot = "6031c2b5-8e7f-4091-bc23-000000000006";
+        d.groups
+            .get_mut(pilot)
+            .unwrap()
+            .file
+            .members
+            .push("a1b2c3d4-0003-4000-8000-000000000003".into());
+        let position = d.groups[pilot].order;
+        d.memberships
+            .entry("a1b2c3d4-0003-4000-8000-000000000003".into())
+            .or_default()
+            .push(position);
+        d.change_group_licenses(pilot, &add("4b9405b0-7788-4568-add1-99614e613b69"), Default::default())
+            .unwrap();
+        d.process_group(pilot);
+        let diego = &d.users["a1b2c3d4-0003-4000-8000-000000000003"];
+        assert!(
+            diego
+                .states
+                .iter()
+                .any(|s| s.error == Some("MutuallyExclusiveViolation"))
+        );
+    }
+
+    #[test]
+    fn direct_assignment_rules() {
+        let mut d = directory();
+        let isaiah = "a1b2c3d4-0004-4000-8000-000000000004"; // no usage location, Engineering member
+        assert!(
+            d.change_user_licenses(isaiah, &add(E5))
+                .unwrap_err()
+                .message
+                .contains("invalid usage location")
+        );
+        let adele = "a1b2c3d4-0001-4000-8000-000000000001";
+        let remove = LicenseChange {
+            add: vec![],
+            remove: vec![E5.into()],
+        };
+        assert_eq!(
+            d.change_user_licenses(adele, &remove).unwrap_err().message,
+            "User does not have a corresponding license."
+        );
+        let diego = "a1b2c3d4-0003-4000-8000-000000000003";
+        let remove_inherited = LicenseChange {
+            add: vec![],
+            remove: vec![E3.into()],
+        };
+        assert!(
+            d.change_user_licenses(diego, &remove_inherited)
+                .unwrap_err()
+                .message
+                .contains("inherited")
+        );
+        d.change_user_licenses(adele, &add(E5)).unwrap();
+        assert!(d.users[adele].effective.contains_key(E5));
+        assert!(
+            d.change_user_licenses(adele, &add("47794cd0-f0e5-45c5-9033-2eb6b5fc84e0"))
+                .unwrap_err()
+                .message
+                .contains("cannot be assigned to a user")
+        );
+    }
+}
