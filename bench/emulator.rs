@@ -109,6 +109,8 @@ fn main() {
 
 /// Runs `CONNECTIONS` request loops for `duration`; every loop stops by itself.
 async fn load(base: &str, duration: Duration) -> (u64, Vec<Duration>, u64) {
+    // Needed when reqwest is built with the workspace's rustls backend.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(CONNECTIONS)
         .build()

@@ -10,6 +10,8 @@
 //! [`provider::EntraProvider`] and serve it in-process through
 //! [`tfplugin::handshake::router`].
 
+pub mod data_sources;
+pub mod graph;
 pub mod provider;
 pub mod tfplugin;
 

@@ -1,7 +1,7 @@
 //! The real `terraform` launching the built provider through `dev_overrides`, with
 //! AutoMTLS on, as users run it.
 
-use crate::support::{Workspace, terraform_or_skip};
+use crate::support::{BackgroundEmulator, Workspace, terraform_or_skip};
 
 #[test]
 fn terraform_validates_and_reads_the_schema_over_mtls() {
@@ -51,5 +51,60 @@ fn terraform_validates_and_reads_the_schema_over_mtls() {
     assert!(
         !log.contains("plugin failed to exit gracefully"),
         "the plugin exits on Shutdown"
+    );
+}
+
+#[test]
+fn terraform_reads_from_the_emulator_with_settings_from_the_environment() {
+    let Some(terraform) = terraform_or_skip("terraform_reads_from_the_emulator_with_settings_from_the_environment")
+    else {
+        return;
+    };
+    let graph = BackgroundEmulator::start();
+    let env = graph.provider_env("ci-secret-value");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let workspace = Workspace::new(terraform).with_env(&env);
+    workspace.use_fixture("subscribed_skus.tf");
+    workspace.ok(&["plan", "-no-color", "-input=false"]);
+    workspace.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let outputs: serde_json::Value = serde_json::from_str(&workspace.ok(&["output", "-json"])).unwrap();
+    assert_eq!(outputs["e5_part_number"]["value"], "SPE_E5");
+    assert_eq!(outputs["e5_available"]["value"], 10);
+    assert_eq!(outputs["sku_count"]["value"], 12);
+    let user_agents = graph.emulator.requests();
+    assert!(
+        user_agents
+            .iter()
+            .any(|r| r.path == "/v1.0/subscribedSkus" && r.status == 200)
+    );
+}
+
+#[test]
+fn a_wrong_client_secret_is_exactly_one_clear_diagnostic() {
+    let Some(terraform) = terraform_or_skip("a_wrong_client_secret_is_exactly_one_clear_diagnostic") else {
+        return;
+    };
+    let graph = BackgroundEmulator::start();
+    let env = graph.provider_env("not-the-secret");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let workspace = Workspace::new(terraform).with_env(&env);
+    workspace.use_fixture("subscribed_skus.tf");
+    let output = workspace.run(&["plan", "-no-color", "-input=false"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.matches("Error: ").count(),
+        1,
+        "exactly one diagnostic:\n{stderr}"
+    );
+    assert!(stderr.contains("Error: Authentication Failed"), "{stderr}");
+    assert!(
+        stderr.contains("AADSTS7000215") && stderr.contains("ARM_CLIENT_SECRET"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("not-the-secret"), "the secret never appears");
+    assert!(
+        graph.emulator.requests().iter().all(|r| !r.path.starts_with("/v1.0/")),
+        "no Graph call was made"
     );
 }

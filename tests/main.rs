@@ -7,5 +7,6 @@
 mod support;
 
 mod e2e_terraform;
+mod graph_client;
 mod protocol_framework;
 mod protocol_handshake;

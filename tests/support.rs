@@ -227,6 +227,7 @@ pub fn terraform_or_skip(test: &str) -> Option<PathBuf> {
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub terraform: PathBuf,
+    pub env: Vec<(String, String)>,
 }
 
 impl Workspace {
@@ -242,7 +243,18 @@ impl Workspace {
             plugins.display()
         );
         std::fs::write(dir.path().join("cli.tfrc"), cli_config).expect("cli config");
-        Self { dir, terraform }
+        Self {
+            dir,
+            terraform,
+            env: Vec::new(),
+        }
+    }
+
+    /// Environment variables for every terraform command (and so for the provider).
+    pub fn with_env(mut self, vars: &[(&str, &str)]) -> Self {
+        self.env
+            .extend(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -265,6 +277,7 @@ impl Workspace {
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
             .env_remove("TF_CLI_ARGS")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .output()
             .expect("terraform runs")
     }
@@ -279,5 +292,39 @@ impl Workspace {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8(output.stdout).expect("utf-8")
+    }
+}
+
+/// An emulator on its own runtime, for synchronous tests that run terraform.
+pub struct BackgroundEmulator {
+    pub emulator: entra_graph_emulator::Emulator,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl BackgroundEmulator {
+    pub fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emulator = runtime
+            .block_on(entra_graph_emulator::Emulator::start(Default::default()))
+            .expect("emulator");
+        Self {
+            emulator,
+            _runtime: runtime,
+        }
+    }
+
+    /// The provider settings a pipeline would export, pointing at this emulator.
+    pub fn provider_env(&self, secret: &str) -> Vec<(String, String)> {
+        vec![
+            ("ARM_TENANT_ID".into(), self.emulator.tenant_id()),
+            ("ARM_CLIENT_ID".into(), "11111111-1111-4111-8111-111111111111".into()),
+            ("ARM_CLIENT_SECRET".into(), secret.into()),
+            ("ENTRA_GRAPH_ENDPOINT".into(), self.emulator.graph_url()),
+            ("ENTRA_AUTHORITY_ENDPOINT".into(), self.emulator.base_url().to_owned()),
+        ]
     }
 }

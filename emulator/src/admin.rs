@@ -5,6 +5,7 @@
 //! - `GET requests` / `DELETE requests`: the request log;
 //! - `GET faults` / `POST faults`: the realism knobs (a partial JSON object is merged);
 //! - `POST reset`: back to the seed tenant, log cleared;
+//! - `POST revoke-tokens`: every access token issued so far stops working (401);
 //! - `PATCH skus/{skuId}`: change `prepaidUnits` or `capabilityStatus` (buying seats);
 //! - `POST groups/{id}/members`: `{"add": [...], "remove": [...]}` user IDs; the users
 //!   are processed, as a membership change is in Entra.
@@ -40,6 +41,10 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
                 }
                 Err(e) => Outgoing::json(400, json!({"error": e.to_string()})),
             }
+        }
+        ("POST", ["revoke-tokens"]) => {
+            shared.revoke_tokens();
+            Outgoing::json(200, json!({"revoked": true}))
         }
         ("POST", ["reset"]) => {
             let seed: crate::tenant::TenantFile =

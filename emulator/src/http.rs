@@ -39,6 +39,10 @@ pub struct Realism {
     pub reset_rate: f64,
     /// The next this-many Graph requests are answered 429.
     pub storm: u32,
+    /// The next this-many Graph requests (after any storm) are answered `fail_next_status`.
+    pub fail_next: u32,
+    /// Status for `fail_next`.
+    pub fail_next_status: u16,
     /// `Retry-After` of storm responses, seconds.
     pub storm_retry_after_s: f64,
     /// Access token lifetime, seconds.
@@ -59,6 +63,8 @@ impl Default for Realism {
             error_statuses: vec![500, 503, 504],
             reset_rate: 0.0,
             storm: 0,
+            fail_next: 0,
+            fail_next_status: 503,
             storm_retry_after_s: 1.0,
             token_lifetime_s: 3599,
             strict_remove: false,
@@ -137,7 +143,8 @@ pub(crate) struct Shared {
     pub realism: Mutex<Realism>,
     pub buckets: Mutex<HashMap<String, (f64, Instant)>>,
     pub log: Mutex<VecDeque<RequestRecord>>,
-    pub signing_key: aws_lc_rs::hmac::Key,
+    /// Signs access tokens; replaced by `POST /_emulator/revoke-tokens`.
+    pub signing_key: Mutex<aws_lc_rs::hmac::Key>,
     pub base_url: String,
     counter: AtomicU64,
     random: Mutex<u64>,
@@ -145,16 +152,16 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub fn new(tenant: TenantFile, realism: Realism, base_url: String) -> Self {
-        let mut key = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut key).expect("random key");
-        let seed_bits = u64::from_le_bytes(key[..8].try_into().expect("8 bytes")) | 1;
+        let mut seed_bytes = [0u8; 8];
+        aws_lc_rs::rand::fill(&mut seed_bytes).expect("random seed");
+        let seed_bits = u64::from_le_bytes(seed_bytes) | 1;
         Self {
             seed: serde_json::to_vec(&tenant).expect("a tenant serialises"),
             directory: Mutex::new(Directory::new(tenant)),
             realism: Mutex::new(realism),
             buckets: Mutex::new(HashMap::new()),
             log: Mutex::new(VecDeque::new()),
-            signing_key: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key),
+            signing_key: Mutex::new(new_signing_key()),
             base_url,
             counter: AtomicU64::new(1),
             random: Mutex::new(seed_bits),
@@ -191,6 +198,11 @@ impl Shared {
         (self.next_random() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// Invalidates every access token issued so far.
+    pub fn revoke_tokens(&self) {
+        *self.signing_key.lock().expect("signing key") = new_signing_key();
+    }
+
     pub fn realism(&self) -> Realism {
         self.realism.lock().expect("realism").clone()
     }
@@ -202,6 +214,12 @@ impl Shared {
         }
         log.push_back(record);
     }
+}
+
+fn new_signing_key() -> aws_lc_rs::hmac::Key {
+    let mut key = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut key).expect("random key");
+    aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &key)
 }
 
 /// A request, after its body was read.
@@ -434,8 +452,12 @@ async fn graph_pipeline(
             None,
         );
     }
-    if realism.error_rate > 0.0 && shared.sample() < realism.error_rate && !realism.error_statuses.is_empty() {
-        let status = realism.error_statuses[(shared.next_random() as usize) % realism.error_statuses.len()];
+    let forced = take_forced_failure(shared);
+    let sampled =
+        realism.error_rate > 0.0 && shared.sample() < realism.error_rate && !realism.error_statuses.is_empty();
+    if forced.is_some() || sampled {
+        let status = forced
+            .unwrap_or_else(|| realism.error_statuses[(shared.next_random() as usize) % realism.error_statuses.len()]);
         let (code, message) = match status {
             503 => (
                 "serviceNotAvailable",
@@ -508,6 +530,14 @@ fn take_storm(shared: &Shared) -> bool {
     } else {
         false
     }
+}
+
+fn take_forced_failure(shared: &Shared) -> Option<u16> {
+    let mut realism = shared.realism.lock().expect("realism");
+    (realism.fail_next > 0).then(|| {
+        realism.fail_next -= 1;
+        realism.fail_next_status
+    })
 }
 
 fn throttled(

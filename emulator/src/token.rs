@@ -189,7 +189,7 @@ fn issue<'a>(shared: &Shared, request: &Incoming, field: &dyn Fn(&str) -> Option
         "roles": application.roles,
         "ver": "1.0",
     });
-    let token = sign_hs256(&shared.signing_key, &claims);
+    let token = sign_hs256(&shared.signing_key.lock().expect("signing key"), &claims);
     Outgoing::json(
         200,
         json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}),
@@ -350,7 +350,13 @@ pub(crate) fn authenticate(shared: &Shared, request: &Incoming) -> Result<(Strin
         return Err("Access token is empty.".to_owned());
     }
     let jwt = parse_jwt(token).ok_or("Access token validation failure. Invalid JWT token.")?;
-    if aws_lc_rs::hmac::verify(&shared.signing_key, jwt.signed.as_bytes(), &jwt.signature).is_err() {
+    if aws_lc_rs::hmac::verify(
+        &shared.signing_key.lock().expect("signing key"),
+        jwt.signed.as_bytes(),
+        &jwt.signature,
+    )
+    .is_err()
+    {
         return Err("Access token validation failure. Invalid signature.".to_owned());
     }
     let audience = jwt

@@ -30,6 +30,7 @@ impl Harness {
     }
 
     pub async fn with(realism: Realism) -> Self {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let emulator = Emulator::start(Options {
             realism,
             ..Options::default()

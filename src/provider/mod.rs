@@ -1,13 +1,19 @@
 //! The `entra` provider: its configuration block and the types it offers.
 //!
 //! Attribute names and environment variables follow the azuread/azurerm conventions so
-//! that existing pipelines work unchanged (see `docs/index.md`).
+//! that existing pipelines work unchanged (see [`settings`]).
+
+pub mod settings;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::tfplugin::{Attribute, ConfigureRequest, Context, Diagnostics, Provider, Resource, Schema};
+use crate::graph::{GraphClient, GraphError, TokenSource};
+use crate::tfplugin::{
+    Attribute, AttributePath, ConfigureRequest, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
+    Schema, Value,
+};
 
 /// The provider's type name: resources are `entra_*`.
 pub const TYPE_NAME: &str = "entra";
@@ -18,7 +24,10 @@ pub struct EntraProvider;
 
 /// What configuration produces and every resource receives.
 #[derive(Debug)]
-pub struct ProviderData;
+pub struct ProviderData {
+    /// The Graph client, authenticated as configured.
+    pub graph: GraphClient,
+}
 
 fn optional_string(name: &str, description: &str) -> Attribute {
     Attribute::string(name).optional().description(description)
@@ -101,17 +110,57 @@ impl Provider for EntraProvider {
         provider_schema()
     }
 
+    async fn validate(&self, _ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        settings::validate(config, diags);
+    }
+
+    /// Resolves the settings, builds the Graph client and gets a first token, so that a
+    /// wrong credential is one diagnostic here rather than one per resource. While a
+    /// setting is unknown (it depends on another resource), configuration waits.
     async fn configure(
         &self,
-        _ctx: &Context,
-        _request: ConfigureRequest,
-        _diags: &mut Diagnostics,
+        ctx: &Context,
+        request: ConfigureRequest,
+        diags: &mut Diagnostics,
     ) -> Option<ProviderData> {
-        Some(ProviderData)
+        if settings::has_unknowns(&request.config) {
+            tracing::debug!("Provider configuration has unknown values; configuring later");
+            return None;
+        }
+        let environment = |name: &str| std::env::var(name).ok();
+        let resolved = settings::resolve(&request.config, &environment, diags)?;
+        tracing::debug!(credential = resolved.credential.kind(), cloud = %resolved.cloud, graph = %resolved.graph_url, "Configuring the provider");
+        let http = crate::graph::http_client();
+        let scope = resolved.cloud.graph_scope();
+        let tokens = TokenSource::new(
+            resolved.credential,
+            resolved.authority_url,
+            resolved.cloud,
+            scope,
+            http.clone(),
+        );
+        let graph = GraphClient::new(http, resolved.graph_url, tokens, &request.terraform_version);
+        let first_token = tokio::select! {
+            token = graph.tokens().token() => token,
+            () = ctx.cancel.cancelled() => Err(GraphError::Cancelled),
+        };
+        if let Err(error) = first_token {
+            let diagnostic = Diagnostic::error("Authentication Failed", error.to_string());
+            diags.push(match resolved.credential_attribute {
+                Some(attribute) => diagnostic.at(AttributePath::attr(attribute)),
+                None => diagnostic,
+            });
+            return None;
+        }
+        Some(ProviderData { graph })
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
         Vec::new()
+    }
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
+        vec![Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus)]
     }
 }
 

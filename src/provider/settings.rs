@@ -1,0 +1,656 @@
+//! Resolving the provider block and the environment into settings and a credential.
+//!
+//! Each attribute falls back to its environment variable (azuread/azurerm names), so
+//! existing pipelines work unchanged. The credential follows azuread's precedence:
+//! client certificate, client secret, OIDC (`use_oidc`), managed identity (`use_msi`),
+//! Azure CLI (`use_cli`, on by default). A missing or contradictory setting is one
+//! diagnostic on the attribute, naming its environment variable.
+
+use std::path::PathBuf;
+
+use base64::Engine;
+
+use crate::graph::{ClientCertificate, Cloud, Credential, FederatedSource, Secret};
+use crate::tfplugin::{AttributePath, Diagnostics, Value};
+
+/// Reads an environment variable (a closure in tests).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// What the provider connects with.
+#[derive(Debug)]
+pub struct Settings {
+    /// The chosen cloud.
+    pub cloud: Cloud,
+    /// Graph version root, e.g. `https://graph.microsoft.com/v1.0`.
+    pub graph_url: url::Url,
+    /// Token authority, e.g. `https://login.microsoftonline.com`.
+    pub authority_url: url::Url,
+    /// How to get tokens.
+    pub credential: Credential,
+    /// The attribute that supplied the credential, for diagnostics on it.
+    pub credential_attribute: Option<&'static str>,
+}
+
+/// A resolved setting, or why there is none.
+enum Setting<T> {
+    /// Not known until apply (the provider block depends on another resource).
+    Unknown,
+    /// Not set anywhere.
+    Absent,
+    /// Set in configuration (`true`) or the environment (`false`).
+    Set(T, bool),
+}
+
+fn string(config: &Value, attribute: &str, env: Env<'_>, variables: &[&str]) -> Setting<String> {
+    match config.get(attribute) {
+        Value::Unknown(_) => Setting::Unknown,
+        Value::String(s) if !s.is_empty() => Setting::Set(s.clone(), true),
+        _ => variables
+            .iter()
+            .find_map(|v| env(v).filter(|s| !s.is_empty()))
+            .map_or(Setting::Absent, |s| Setting::Set(s, false)),
+    }
+}
+
+fn boolean(config: &Value, attribute: &str, env: Env<'_>, variable: &str, default: bool) -> Setting<bool> {
+    match config.get(attribute) {
+        Value::Unknown(_) => Setting::Unknown,
+        Value::Bool(b) => Setting::Set(*b, true),
+        _ => match env(variable).map(|v| v.trim().to_ascii_lowercase()) {
+            Some(v) if ["1", "true", "yes"].contains(&v.as_str()) => Setting::Set(true, false),
+            Some(v) if ["0", "false", "no"].contains(&v.as_str()) => Setting::Set(false, false),
+            _ => Setting::Set(default, false),
+        },
+    }
+}
+
+/// The attributes that decide the credential and endpoints. If any is unknown at plan
+/// time, configuration waits until apply.
+const ATTRIBUTES: &[&str] = &[
+    "tenant_id",
+    "client_id",
+    "client_secret",
+    "client_certificate",
+    "client_certificate_path",
+    "client_certificate_password",
+    "use_oidc",
+    "oidc_token",
+    "oidc_token_file_path",
+    "oidc_request_url",
+    "oidc_request_token",
+    "ado_pipeline_service_connection_id",
+    "use_msi",
+    "msi_endpoint",
+    "use_cli",
+    "environment",
+    "graph_endpoint",
+    "authority_endpoint",
+];
+
+/// True when a setting that decides the connection is not known yet.
+pub fn has_unknowns(config: &Value) -> bool {
+    ATTRIBUTES.iter().any(|a| config.get(a).is_unknown())
+}
+
+/// Static checks for ValidateProviderConfig: formats and contradictions of the values in
+/// the provider block (the environment is checked when configuring).
+pub fn validate(config: &Value, diags: &mut Diagnostics) {
+    let no_env: Env<'_> = &|_| None;
+    if let Setting::Set(name, _) = string(config, "environment", no_env, &[])
+        && Cloud::parse(&name).is_none()
+    {
+        diags.attribute_error(
+            AttributePath::attr("environment"),
+            "Unknown Environment",
+            format!("{name:?} is not a cloud this provider knows. Use global, usgovernmentl4, usgovernmentl5 or china (ARM_ENVIRONMENT)."),
+        );
+    }
+    for (attribute, variable) in [
+        ("graph_endpoint", "ENTRA_GRAPH_ENDPOINT"),
+        ("authority_endpoint", "ENTRA_AUTHORITY_ENDPOINT"),
+        ("msi_endpoint", "ARM_MSI_ENDPOINT"),
+    ] {
+        if let Setting::Set(url, _) = string(config, attribute, no_env, &[])
+            && let Err(problem) = crate::graph::cloud::check_endpoint(&url)
+        {
+            diags.attribute_error(
+                AttributePath::attr(attribute),
+                "Invalid Endpoint",
+                format!("{attribute} ({variable}): {problem}."),
+            );
+        }
+    }
+    if matches!(string(config, "client_certificate", no_env, &[]), Setting::Set(..))
+        && matches!(string(config, "client_certificate_path", no_env, &[]), Setting::Set(..))
+    {
+        diags.attribute_error(
+            AttributePath::attr("client_certificate_path"),
+            "Conflicting Client Certificate Settings",
+            "Set either client_certificate (ARM_CLIENT_CERTIFICATE) or client_certificate_path (ARM_CLIENT_CERTIFICATE_PATH), not both.",
+        );
+    }
+}
+
+fn required(
+    setting: Setting<String>,
+    attribute: &str,
+    variable: &str,
+    why: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    match setting {
+        Setting::Set(value, _) => Some(value),
+        _ => {
+            diags.attribute_error(
+                AttributePath::attr(attribute),
+                format!("Missing {}", title(attribute)),
+                format!(
+                    "{why} needs {attribute}. Set it in the provider block or in the {variable} environment variable."
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn title(attribute: &str) -> String {
+    attribute
+        .split('_')
+        .map(|w| match w {
+            "id" => "ID".to_owned(),
+            "oidc" => "OIDC".to_owned(),
+            w => w[..1].to_uppercase() + &w[1..],
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Resolves settings; `None` with diagnostics when they are incomplete or contradictory.
+/// Call only when [`has_unknowns`] is false.
+pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<Settings> {
+    validate(config, diags);
+    if diags.has_errors() {
+        return None;
+    }
+    let cloud = match string(config, "environment", env, &["ARM_ENVIRONMENT"]) {
+        Setting::Set(name, from_config) => match Cloud::parse(&name) {
+            Some(cloud) => cloud,
+            None => {
+                diags.push(
+                    crate::tfplugin::Diagnostic::error(
+                        "Unknown Environment",
+                        format!("{name:?} (ARM_ENVIRONMENT) is not a cloud this provider knows. Use global, usgovernmentl4, usgovernmentl5 or china."),
+                    )
+                    .at_if(from_config, AttributePath::attr("environment")),
+                );
+                return None;
+            }
+        },
+        _ => Cloud::Global,
+    };
+    let endpoint = |attribute: &str, variable: &str, default: String, diags: &mut Diagnostics| -> Option<url::Url> {
+        let value = match string(config, attribute, env, &[variable]) {
+            Setting::Set(value, _) => value,
+            _ => default,
+        };
+        match crate::graph::cloud::check_endpoint(&value) {
+            Ok(url) => Some(url),
+            Err(problem) => {
+                diags.attribute_error(
+                    AttributePath::attr(attribute),
+                    "Invalid Endpoint",
+                    format!("{attribute} ({variable}): {problem}."),
+                );
+                None
+            }
+        }
+    };
+    let graph_root = endpoint(
+        "graph_endpoint",
+        "ENTRA_GRAPH_ENDPOINT",
+        cloud.graph_host().to_owned(),
+        diags,
+    )?;
+    let authority_url = endpoint(
+        "authority_endpoint",
+        "ENTRA_AUTHORITY_ENDPOINT",
+        cloud.authority_host().to_owned(),
+        diags,
+    )?;
+    let graph_url = with_version(graph_root);
+
+    let tenant = || string(config, "tenant_id", env, &["ARM_TENANT_ID"]);
+    let client = || string(config, "client_id", env, &["ARM_CLIENT_ID"]);
+    let certificate = string(config, "client_certificate", env, &["ARM_CLIENT_CERTIFICATE"]);
+    let certificate_path = string(config, "client_certificate_path", env, &["ARM_CLIENT_CERTIFICATE_PATH"]);
+    let secret = string(config, "client_secret", env, &["ARM_CLIENT_SECRET"]);
+
+    let (credential, credential_attribute) = if let Setting::Set(..) = certificate.or(&certificate_path) {
+        let (data, attribute) = match (certificate, certificate_path) {
+            (Setting::Set(inline, _), _) => match base64::engine::general_purpose::STANDARD.decode(inline.trim()) {
+                Ok(bytes) => (bytes, "client_certificate"),
+                Err(_) if inline.contains("-----BEGIN ") => (inline.into_bytes(), "client_certificate"),
+                Err(_) => {
+                    diags.attribute_error(
+                        AttributePath::attr("client_certificate"),
+                        "Invalid Client Certificate",
+                        "client_certificate (ARM_CLIENT_CERTIFICATE) must be a base64-encoded PKCS#12 file or PEM text.",
+                    );
+                    return None;
+                }
+            },
+            (_, Setting::Set(path, _)) => match std::fs::read(&path) {
+                Ok(bytes) => (bytes, "client_certificate_path"),
+                Err(e) => {
+                    diags.attribute_error(
+                        AttributePath::attr("client_certificate_path"),
+                        "Unreadable Client Certificate",
+                        format!(
+                            "client_certificate_path (ARM_CLIENT_CERTIFICATE_PATH) {path:?} could not be read: {e}."
+                        ),
+                    );
+                    return None;
+                }
+            },
+            _ => unreachable!("one of them is set"),
+        };
+        let password = match string(
+            config,
+            "client_certificate_password",
+            env,
+            &["ARM_CLIENT_CERTIFICATE_PASSWORD"],
+        ) {
+            Setting::Set(p, _) => Some(p),
+            _ => None,
+        };
+        let tenant_id = required(
+            tenant(),
+            "tenant_id",
+            "ARM_TENANT_ID",
+            "Authenticating with a client certificate",
+            diags,
+        );
+        let client_id = required(
+            client(),
+            "client_id",
+            "ARM_CLIENT_ID",
+            "Authenticating with a client certificate",
+            diags,
+        );
+        let certificate = match ClientCertificate::load(&data, password.as_deref()) {
+            Ok(c) => Some(c),
+            Err(problem) => {
+                diags.attribute_error(
+                    AttributePath::attr(attribute),
+                    "Invalid Client Certificate",
+                    format!("The client certificate could not be used: {problem}. Check {attribute} and client_certificate_password (ARM_CLIENT_CERTIFICATE_PASSWORD)."),
+                );
+                None
+            }
+        };
+        (
+            Credential::ClientCertificate {
+                tenant_id: tenant_id?,
+                client_id: client_id?,
+                certificate: certificate?,
+            },
+            Some(attribute),
+        )
+    } else if let Setting::Set(secret, from_config) = secret {
+        let tenant_id = required(
+            tenant(),
+            "tenant_id",
+            "ARM_TENANT_ID",
+            "Authenticating with a client secret",
+            diags,
+        );
+        let client_id = required(
+            client(),
+            "client_id",
+            "ARM_CLIENT_ID",
+            "Authenticating with a client secret",
+            diags,
+        );
+        (
+            Credential::ClientSecret {
+                tenant_id: tenant_id?,
+                client_id: client_id?,
+                secret: Secret::new(secret),
+            },
+            from_config.then_some("client_secret"),
+        )
+    } else if let Setting::Set(true, _) = boolean(config, "use_oidc", env, "ARM_USE_OIDC", false) {
+        let source = federated_source(config, env, diags)?;
+        let tenant_id = required(
+            tenant(),
+            "tenant_id",
+            "ARM_TENANT_ID",
+            "Authenticating with OIDC",
+            diags,
+        );
+        let client_id = required(
+            client(),
+            "client_id",
+            "ARM_CLIENT_ID",
+            "Authenticating with OIDC",
+            diags,
+        );
+        (
+            Credential::Federated {
+                tenant_id: tenant_id?,
+                client_id: client_id?,
+                source,
+            },
+            None,
+        )
+    } else if let Setting::Set(true, _) = boolean(config, "use_msi", env, "ARM_USE_MSI", false) {
+        let endpoint = match string(config, "msi_endpoint", env, &["ARM_MSI_ENDPOINT"]) {
+            Setting::Set(e, _) => Some(e),
+            _ => None,
+        };
+        let client_id = match client() {
+            Setting::Set(id, _) => Some(id),
+            _ => None,
+        };
+        (Credential::ManagedIdentity { client_id, endpoint }, None)
+    } else if let Setting::Set(true, _) = boolean(config, "use_cli", env, "ARM_USE_CLI", true) {
+        let tenant_id = match tenant() {
+            Setting::Set(id, _) => Some(id),
+            _ => None,
+        };
+        (Credential::AzureCli { tenant_id }, None)
+    } else {
+        diags.error(
+            "No Authentication Configured",
+            "Set client_id with client_secret, a client certificate, or use_oidc; or use_msi; or leave use_cli on and run `az login` (or set the matching ARM_* environment variables).",
+        );
+        return None;
+    };
+    Some(Settings {
+        cloud,
+        graph_url,
+        authority_url,
+        credential,
+        credential_attribute,
+    })
+}
+
+impl<T> Setting<T> {
+    fn or<'a>(&'a self, other: &'a Setting<T>) -> &'a Setting<T> {
+        match self {
+            Setting::Set(..) => self,
+            _ => other,
+        }
+    }
+}
+
+trait AtIf {
+    fn at_if(self, condition: bool, path: AttributePath) -> Self;
+}
+
+impl AtIf for crate::tfplugin::Diagnostic {
+    fn at_if(self, condition: bool, path: AttributePath) -> Self {
+        if condition { self.at(path) } else { self }
+    }
+}
+
+fn federated_source(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<FederatedSource> {
+    if let Setting::Set(token, _) = string(config, "oidc_token", env, &["ARM_OIDC_TOKEN"]) {
+        return Some(FederatedSource::Token(Secret::new(token)));
+    }
+    if let Setting::Set(path, _) = string(
+        config,
+        "oidc_token_file_path",
+        env,
+        &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"],
+    ) {
+        return Some(FederatedSource::File(PathBuf::from(path)));
+    }
+    if let Setting::Set(connection, _) = string(
+        config,
+        "ado_pipeline_service_connection_id",
+        env,
+        &[
+            "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+            "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID",
+        ],
+    ) {
+        let url = string(config, "oidc_request_url", env, &["SYSTEM_OIDCREQUESTURI"]);
+        let token = string(config, "oidc_request_token", env, &["SYSTEM_ACCESSTOKEN"]);
+        return match (url, token) {
+            (Setting::Set(url, _), Setting::Set(token, _)) => Some(FederatedSource::AzureDevOps {
+                url,
+                service_connection_id: connection,
+                access_token: Secret::new(token),
+            }),
+            _ => {
+                diags.attribute_error(
+                    AttributePath::attr("ado_pipeline_service_connection_id"),
+                    "Incomplete Azure DevOps OIDC Settings",
+                    "An Azure DevOps service connection also needs SYSTEM_OIDCREQUESTURI and SYSTEM_ACCESSTOKEN (map System.AccessToken into the step's environment), or oidc_request_url and oidc_request_token.",
+                );
+                None
+            }
+        };
+    }
+    let url = string(
+        config,
+        "oidc_request_url",
+        env,
+        &["ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"],
+    );
+    let token = string(
+        config,
+        "oidc_request_token",
+        env,
+        &["ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+    );
+    if let (Setting::Set(url, _), Setting::Set(token, _)) = (url, token) {
+        return Some(FederatedSource::GitHub {
+            url,
+            request_token: Secret::new(token),
+        });
+    }
+    diags.attribute_error(
+        AttributePath::attr("use_oidc"),
+        "Missing OIDC Token Source",
+        "use_oidc (ARM_USE_OIDC) is on, but no OIDC token was found. Set oidc_token (ARM_OIDC_TOKEN) or oidc_token_file_path (ARM_OIDC_TOKEN_FILE_PATH); in GitHub Actions grant `permissions: id-token: write` so that ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN are set; in Azure DevOps set ado_pipeline_service_connection_id (ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID).",
+    );
+    None
+}
+
+/// The Graph version root: `/v1.0` is appended unless the URL already names a version.
+fn with_version(mut root: url::Url) -> url::Url {
+    let last = root
+        .path_segments()
+        .and_then(|mut s| s.next_back().map(str::to_owned))
+        .unwrap_or_default();
+    if last != "v1.0" && last != "beta" {
+        root.path_segments_mut()
+            .expect("http(s) URL")
+            .pop_if_empty()
+            .push("v1.0");
+    }
+    root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut object: std::collections::BTreeMap<String, Value> =
+            ATTRIBUTES.iter().map(|a| ((*a).to_owned(), Value::Null)).collect();
+        for (k, v) in pairs {
+            object.insert((*k).to_owned(), v.clone());
+        }
+        Value::Map(object)
+    }
+
+    fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn resolve_with(config: &Value, vars: &[(&str, &str)]) -> (Option<Settings>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let e = env(vars);
+        (resolve(config, &e, &mut diags), diags)
+    }
+
+    #[test]
+    fn environment_variables_fill_in_and_secret_beats_oidc() {
+        let (settings, diags) = resolve_with(
+            &config(&[]),
+            &[
+                ("ARM_TENANT_ID", "t"),
+                ("ARM_CLIENT_ID", "c"),
+                ("ARM_CLIENT_SECRET", "s"),
+                ("ARM_USE_OIDC", "true"),
+                ("ARM_OIDC_TOKEN", "o"),
+            ],
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let settings = settings.unwrap();
+        assert!(matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "t"));
+        assert_eq!(settings.graph_url.as_str(), "https://graph.microsoft.com/v1.0");
+        assert_eq!(
+            settings.credential_attribute, None,
+            "the secret came from the environment"
+        );
+    }
+
+    #[test]
+    fn configuration_wins_over_the_environment() {
+        let c = config(&[
+            ("tenant_id", Value::string("from-config")),
+            ("client_id", Value::string("c")),
+            ("client_secret", Value::string("s")),
+        ]);
+        let (settings, _) = resolve_with(&c, &[("ARM_TENANT_ID", "from-env")]);
+        let settings = settings.unwrap();
+        assert!(
+            matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "from-config")
+        );
+        assert_eq!(settings.credential_attribute, Some("client_secret"));
+    }
+
+    #[test]
+    fn missing_tenant_is_one_diagnostic_naming_attribute_and_variable() {
+        let (settings, diags) = resolve_with(
+            &config(&[("client_secret", Value::string("s"))]),
+            &[("ARM_CLIENT_ID", "c")],
+        );
+        assert!(settings.is_none());
+        let all: Vec<_> = diags.iter().collect();
+        assert_eq!(all.len(), 1, "{all:?}");
+        assert_eq!(all[0].summary, "Missing Tenant ID");
+        assert!(all[0].detail.contains("tenant_id") && all[0].detail.contains("ARM_TENANT_ID"));
+        assert_eq!(all[0].path, Some(AttributePath::attr("tenant_id")));
+    }
+
+    #[test]
+    fn oidc_sources_and_their_absence() {
+        let oidc = config(&[
+            ("use_oidc", Value::Bool(true)),
+            ("tenant_id", Value::string("t")),
+            ("client_id", Value::string("c")),
+        ]);
+        let (settings, _) = resolve_with(
+            &oidc,
+            &[
+                ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://gh/x?a=1"),
+                ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "rt"),
+            ],
+        );
+        assert!(matches!(
+            settings.unwrap().credential,
+            Credential::Federated {
+                source: FederatedSource::GitHub { .. },
+                ..
+            }
+        ));
+        let (settings, _) = resolve_with(&oidc, &[("ARM_OIDC_TOKEN_FILE_PATH", "/tmp/token")]);
+        assert!(matches!(
+            settings.unwrap().credential,
+            Credential::Federated {
+                source: FederatedSource::File(_),
+                ..
+            }
+        ));
+        let (settings, _) = resolve_with(
+            &oidc,
+            &[
+                ("ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "sc"),
+                ("SYSTEM_OIDCREQUESTURI", "https://ado/x"),
+                ("SYSTEM_ACCESSTOKEN", "at"),
+            ],
+        );
+        assert!(matches!(
+            settings.unwrap().credential,
+            Credential::Federated {
+                source: FederatedSource::AzureDevOps { .. },
+                ..
+            }
+        ));
+        let (settings, diags) = resolve_with(&oidc, &[]);
+        assert!(settings.is_none());
+        assert_eq!(diags.iter().next().unwrap().summary, "Missing OIDC Token Source");
+    }
+
+    #[test]
+    fn msi_then_cli_then_nothing() {
+        let (settings, _) = resolve_with(&config(&[("use_msi", Value::Bool(true))]), &[]);
+        assert!(matches!(
+            settings.unwrap().credential,
+            Credential::ManagedIdentity { .. }
+        ));
+        let (settings, _) = resolve_with(&config(&[]), &[]);
+        assert!(
+            matches!(settings.unwrap().credential, Credential::AzureCli { .. }),
+            "use_cli is on by default"
+        );
+        let (settings, diags) = resolve_with(&config(&[("use_cli", Value::Bool(false))]), &[]);
+        assert!(settings.is_none());
+        assert_eq!(diags.iter().next().unwrap().summary, "No Authentication Configured");
+    }
+
+    #[test]
+    fn endpoints_clouds_and_contradictions() {
+        let c = config(&[
+            ("environment", Value::string("usgovernmentl4")),
+            ("use_cli", Value::Bool(true)),
+        ]);
+        let settings = resolve_with(&c, &[]).0.unwrap();
+        assert_eq!(settings.graph_url.as_str(), "https://graph.microsoft.us/v1.0");
+        assert_eq!(settings.authority_url.as_str(), "https://login.microsoftonline.us/");
+        let c = config(&[("graph_endpoint", Value::string("http://127.0.0.1:9/v1.0"))]);
+        assert_eq!(
+            resolve_with(&c, &[]).0.unwrap().graph_url.as_str(),
+            "http://127.0.0.1:9/v1.0"
+        );
+        let c = config(&[("graph_endpoint", Value::string("http://graph.example.com"))]);
+        let (_, diags) = resolve_with(&c, &[]);
+        assert_eq!(
+            diags.iter().next().unwrap().path,
+            Some(AttributePath::attr("graph_endpoint"))
+        );
+        let c = config(&[
+            ("client_certificate", Value::string("x")),
+            ("client_certificate_path", Value::string("y")),
+        ]);
+        let (_, diags) = resolve_with(&c, &[]);
+        assert_eq!(
+            diags.iter().next().unwrap().summary,
+            "Conflicting Client Certificate Settings"
+        );
+        let (_, diags) = resolve_with(&config(&[]), &[("ARM_ENVIRONMENT", "mars")]);
+        let d = diags.iter().next().unwrap();
+        assert!(
+            d.summary == "Unknown Environment" && d.path.is_none(),
+            "from the environment: no attribute path"
+        );
+        assert!(has_unknowns(&config(&[("tenant_id", Value::unknown())])));
+    }
+}
