@@ -13,6 +13,7 @@
 pub mod data_sources;
 pub mod graph;
 pub mod provider;
+pub mod resources;
 pub mod tfplugin;
 
 /// The provider's source address, used for reattach (`--debug`) and in examples'

@@ -261,6 +261,18 @@ impl Workspace {
         self.dir.path()
     }
 
+    /// The terraform version as (major, minor, patch).
+    pub fn terraform_version(&self) -> (u32, u32, u32) {
+        let json: serde_json::Value = serde_json::from_str(&self.ok(&["version", "-json"])).expect("version JSON");
+        let text = json["terraform_version"].as_str().unwrap_or("0.0.0");
+        let mut parts = text.split(['.', '-']).map(|p| p.parse().unwrap_or(0));
+        (
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+            parts.next().unwrap_or(0),
+        )
+    }
+
     /// Copies a fixture from `tests/fixtures` in as `main.tf`.
     pub fn use_fixture(&self, name: &str) {
         let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);

@@ -5,10 +5,12 @@
 
 pub mod settings;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::graph::models::SubscribedSku;
 use crate::graph::{GraphClient, GraphError, TokenSource};
 use crate::tfplugin::{
     Attribute, AttributePath, ConfigureRequest, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
@@ -27,6 +29,39 @@ pub struct EntraProvider;
 pub struct ProviderData {
     /// The Graph client, authenticated as configured.
     pub graph: GraphClient,
+    /// The tenant's subscribed SKUs, fetched at most once per provider process.
+    skus: tokio::sync::OnceCell<Arc<Vec<SubscribedSku>>>,
+    /// One lock per group: `assignLicense` rewrites a group's licences, so two resources
+    /// managing SKUs of one group must not interleave their read-modify-write.
+    group_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl ProviderData {
+    /// Wraps a configured client.
+    pub fn new(graph: GraphClient) -> Self {
+        Self {
+            graph,
+            skus: tokio::sync::OnceCell::new(),
+            group_locks: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The subscribed SKUs, from one `GET /subscribedSkus` per provider process.
+    pub async fn subscribed_skus(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Arc<Vec<SubscribedSku>>, GraphError> {
+        self.skus
+            .get_or_try_init(|| async { self.graph.subscribed_skus(cancel).await.map(Arc::new) })
+            .await
+            .cloned()
+    }
+
+    /// The lock of one group (by lower-case ID).
+    pub fn group_lock(&self, group_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.group_locks.lock().expect("group locks");
+        Arc::clone(locks.entry(group_id.to_ascii_lowercase()).or_default())
+    }
 }
 
 fn optional_string(name: &str, description: &str) -> Attribute {
@@ -152,11 +187,13 @@ impl Provider for EntraProvider {
             });
             return None;
         }
-        Some(ProviderData { graph })
+        Some(ProviderData::new(graph))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
-        Vec::new()
+        vec![Arc::new(
+            crate::resources::group_license_assignment::GroupLicenseAssignment,
+        )]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {

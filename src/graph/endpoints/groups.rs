@@ -65,6 +65,19 @@ impl GraphClient {
         .await
     }
 
+    /// Direct members with their effective licences (for the seat forecast).
+    pub async fn members_with_licenses(
+        &self,
+        cancel: &CancellationToken,
+        group_id: &str,
+    ) -> Result<Vec<User>, GraphError> {
+        let path = format!(
+            "/groups/{}/members?$select=id,userPrincipalName,assignedLicenses&$top=999",
+            encode(group_id)
+        );
+        self.get_all(cancel, &path).await
+    }
+
     /// Members whose licences from this group are in error, with their licence states.
     pub async fn members_with_license_errors(
         &self,

@@ -1,0 +1,3 @@
+//! Managed resources, one file each.
+
+pub mod group_license_assignment;
