@@ -453,3 +453,62 @@ fn import_block_generates_readable_config_that_plans_empty() {
     assert_eq!(code, 0, "plan with the generated HCL is empty:\n{plan}");
     assert_eq!(writes(&graph), writes_before, "importing writes nothing");
 }
+
+#[test]
+fn adding_and_removing_managed_skus_and_a_vanished_group() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = workspace("adding_and_removing_managed_skus_and_a_vanished_group", &graph) else {
+        return;
+    };
+    let write = |licenses: &str| {
+        let config = format!(
+            "{HEADER}\nresource \"entra_group_license_assignment\" \"sales\" {{\n  group_id = \"{SALES}\"\n  licenses = {{ {licenses} }}\n}}\n"
+        );
+        std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    };
+    let apply = ["apply", "-auto-approve", "-no-color", "-input=false"];
+    write("\"AAD_PREMIUM\" = {}");
+    ws.ok(&apply);
+    write("\"AAD_PREMIUM\" = {}, \"EMS\" = {}");
+    let before = graph.emulator.requests().len();
+    ws.ok(&apply);
+    assert_eq!(
+        assign_calls(&graph, before),
+        vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})],
+        "only the new SKU is sent"
+    );
+    write("\"EMS\" = {}");
+    let before = graph.emulator.requests().len();
+    ws.ok(&apply);
+    assert_eq!(
+        assign_calls(&graph, before),
+        vec![json!({"addLicenses": [], "removeLicenses": [AAD_P1]})],
+        "only the dropped SKU is removed"
+    );
+    assert_eq!(plan_exit_code(&ws, &[]).0, 0);
+
+    // The group is deleted outside Terraform: the resource leaves state, and the next plan
+    // proposes to create it again rather than failing.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let status = runtime.block_on(async {
+        terraform_provider_entra::graph::http_client()
+            .delete(format!(
+                "{}/_emulator/groups/{SALES}?force=true",
+                graph.emulator.base_url()
+            ))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"]);
+    let state = ws.ok(&["state", "list"]);
+    assert!(
+        state.trim().is_empty(),
+        "the vanished group's resource left state: {state}"
+    );
+}

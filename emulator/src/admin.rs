@@ -7,6 +7,7 @@
 //! - `POST reset`: back to the seed tenant, log cleared;
 //! - `POST revoke-tokens`: every access token issued so far stops working (401);
 //! - `PATCH skus/{skuId}`: change `prepaidUnits` or `capabilityStatus` (buying seats);
+//! - `DELETE groups/{id}`: delete a group (a licensed one only with `?force=true`);
 //! - `POST groups/{id}/members`: `{"add": [...], "remove": [...]}` user IDs; the users
 //!   are processed, as a membership change is in Entra.
 
@@ -74,6 +75,29 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
             }
             let sku = sku.clone();
             Outgoing::json(200, directory.sku_json(&sku))
+        }
+        ("DELETE", ["groups", group_id]) => {
+            // A licensed group cannot be deleted in Entra; `?force=true` models a deletion
+            // after which the licences are gone with the group.
+            let mut directory = shared.directory.lock().expect("directory");
+            let Some(group_id) = directory.group_id(group_id) else {
+                return Outgoing::json(404, json!({"error": format!("no group {group_id}")}));
+            };
+            let forced = request.query("force") == Some("true");
+            if !directory.groups[&group_id].file.assigned_licenses.is_empty() && !forced {
+                return Outgoing::json(
+                    400,
+                    json!({"error": "the group has licences; remove them first (or pass ?force=true)"}),
+                );
+            }
+            let group = directory.groups.remove(&group_id).expect("found");
+            for member in &group.file.members {
+                if let Some(groups) = directory.memberships.get_mut(member) {
+                    groups.retain(|g| *g != group.order);
+                }
+                directory.evaluate_user(member);
+            }
+            Outgoing::json(200, json!({"deleted": group_id}))
         }
         ("POST", ["groups", group_id, "members"]) => {
             let mut directory = shared.directory.lock().expect("directory");
