@@ -10,6 +10,7 @@
 //! [`provider::EntraProvider`] and serve it in-process through
 //! [`tfplugin::handshake::router`].
 
+pub mod actions;
 pub mod data_sources;
 pub mod graph;
 pub mod provider;

@@ -7,6 +7,7 @@
 mod support;
 
 mod e2e_group_license;
+mod e2e_reprocess;
 mod e2e_terraform;
 mod graph_client;
 mod protocol_framework;

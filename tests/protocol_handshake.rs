@@ -21,6 +21,11 @@ struct Started {
 
 /// Starts the plugin with Terraform's environment and reads its handshake line.
 async fn start(client_certificate_pem: Option<&str>) -> Started {
+    start_with_env(client_certificate_pem, &[]).await
+}
+
+/// The same, with more environment variables (provider settings).
+async fn start_with_env(client_certificate_pem: Option<&str>, env: &[(String, String)]) -> Started {
     let mut command = Command::new(provider_binary());
     command
         .env_clear()
@@ -31,7 +36,8 @@ async fn start(client_certificate_pem: Option<&str>) -> Started {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .kill_on_drop(true);
+        .kill_on_drop(true)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if let Some(pem) = client_certificate_pem {
         command.env("PLUGIN_CLIENT_CERT", pem);
     }
@@ -157,4 +163,127 @@ async fn plaintext_when_terraform_disables_plugin_tls() {
         .unwrap();
     assert!(schema_over(channel).await.is_ok());
     started.child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_reprocess_action_streams_progress_per_user_as_terraform_1_14_expects() {
+    use terraform_provider_entra::tfplugin::{Type, Value};
+    let emulator = entra_graph_emulator::Emulator::start(Default::default()).await.unwrap();
+    let env = vec![
+        ("ARM_TENANT_ID".to_owned(), emulator.tenant_id()),
+        (
+            "ARM_CLIENT_ID".to_owned(),
+            "11111111-1111-4111-8111-111111111111".to_owned(),
+        ),
+        ("ARM_CLIENT_SECRET".to_owned(), "ci-secret-value".to_owned()),
+        ("ENTRA_GRAPH_ENDPOINT".to_owned(), emulator.graph_url()),
+        ("ENTRA_AUTHORITY_ENDPOINT".to_owned(), emulator.base_url().to_owned()),
+    ];
+    let client = terraform_like_client_certificate();
+    let mut started = start_with_env(Some(&client.cert.pem()), &env).await;
+    let channel = connect_tls(&started.address, started.certificate.clone().unwrap(), Some(&client))
+        .await
+        .unwrap();
+    let mut provider = proto::provider_client::ProviderClient::new(channel.clone());
+
+    let schema = provider
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let action = schema.action_schemas["entra_user_license_reprocess"]
+        .schema
+        .clone()
+        .unwrap();
+    assert!(action.block.unwrap().attributes.iter().any(|a| a.name == "user_ids"));
+
+    let provider_type = terraform_provider_entra::provider::provider_schema().implied_type();
+    let configured = provider
+        .configure_provider(proto::configure_provider::Request {
+            terraform_version: "1.14.0".into(),
+            config: crate::support::dynamic(&Value::object(std::iter::empty::<(&str, Value)>()), &provider_type),
+            client_capabilities: Some(proto::ClientCapabilities {
+                deferral_allowed: false,
+                write_only_attributes_allowed: true,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        crate::support::errors(&configured.diagnostics).is_empty(),
+        "{:?}",
+        configured.diagnostics
+    );
+
+    let config_type = Type::object([("user_ids", Type::set(Type::String)), ("group_id", Type::String)]);
+    let users = [
+        "a1b2c3d4-0001-4000-8000-000000000001",
+        "a1b2c3d4-0002-4000-8000-000000000002",
+    ];
+    let config = Value::object([
+        (
+            "user_ids",
+            Value::Set(users.iter().map(|u| Value::string(*u)).collect()),
+        ),
+        ("group_id", Value::Null),
+    ]);
+    let dynamic = crate::support::dynamic(&config, &config_type);
+    let validated = provider
+        .validate_action_config(proto::validate_action_config::Request {
+            type_name: "entra_user_license_reprocess".into(),
+            config: dynamic.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(validated.diagnostics.is_empty());
+    let planned = provider
+        .plan_action(proto::plan_action::Request {
+            action_type: "entra_user_license_reprocess".into(),
+            config: dynamic.clone(),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(planned.diagnostics.is_empty());
+
+    let mut events = provider
+        .invoke_action(proto::invoke_action::Request {
+            action_type: "entra_user_license_reprocess".into(),
+            config: dynamic,
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut progress, mut completed) = (Vec::new(), None);
+    while let Some(event) = events.message().await.unwrap() {
+        match event.r#type.unwrap() {
+            proto::invoke_action::event::Type::Progress(p) => progress.push(p.message),
+            proto::invoke_action::event::Type::Completed(c) => completed = Some(c.diagnostics),
+        }
+    }
+    let per_user: Vec<&String> = progress.iter().filter(|m| m.contains("reprocessed")).collect();
+    assert_eq!(per_user.len(), 2, "one message per user: {progress:?}");
+    assert!(crate::support::errors(&completed.expect("the stream ends with Completed")).is_empty());
+    let calls = emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/reprocessLicenseAssignment") && r.status == 200)
+        .count();
+    assert_eq!(calls, 2);
+
+    go_plugin::grpc_controller_client::GrpcControllerClient::new(channel)
+        .shutdown(go_plugin::Empty {})
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), started.child.wait())
+            .await
+            .unwrap()
+            .unwrap()
+            .success()
+    );
 }

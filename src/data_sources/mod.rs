@@ -1,3 +1,5 @@
 //! Data sources, one file each.
 
+pub mod group;
+pub mod group_licenses;
 pub mod subscribed_skus;

@@ -191,13 +191,24 @@ impl Provider for EntraProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
+        vec![
+            Arc::new(crate::resources::group_license_assignment::GroupLicenseAssignment),
+            Arc::new(crate::resources::user_license_reprocess::UserLicenseReprocess),
+        ]
+    }
+
+    fn actions(&self) -> Vec<Arc<dyn crate::tfplugin::Action<ProviderData>>> {
         vec![Arc::new(
-            crate::resources::group_license_assignment::GroupLicenseAssignment,
+            crate::actions::user_license_reprocess::UserLicenseReprocessAction,
         )]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
-        vec![Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus)]
+        vec![
+            Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus),
+            Arc::new(crate::data_sources::group_licenses::GroupLicenses),
+            Arc::new(crate::data_sources::group::GroupByName),
+        ]
     }
 }
 

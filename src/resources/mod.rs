@@ -1,3 +1,4 @@
 //! Managed resources, one file each.
 
 pub mod group_license_assignment;
+pub mod user_license_reprocess;
