@@ -12,6 +12,7 @@
 
 pub mod actions;
 pub mod data_sources;
+pub mod docs;
 pub mod graph;
 pub mod provider;
 pub mod resources;

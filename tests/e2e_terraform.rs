@@ -108,3 +108,49 @@ fn a_wrong_client_secret_is_exactly_one_clear_diagnostic() {
         "no Graph call was made"
     );
 }
+
+#[test]
+fn the_packaged_provider_installs_from_a_filesystem_mirror() {
+    let Some(terraform) = terraform_or_skip("the_packaged_provider_installs_from_a_filesystem_mirror") else {
+        return;
+    };
+    let graph = BackgroundEmulator::start();
+    let env = graph.provider_env("ci-secret-value");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let workspace = Workspace::new(terraform).with_env(&env);
+    let mirror = workspace.path().join("mirror/registry.terraform.io/entra/entra");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_package"))
+        .args(["--binary", env!("CARGO_BIN_EXE_terraform-provider-entra"), "--out"])
+        .arg(&mirror)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let version = terraform_provider_entra::VERSION;
+    let sums = std::fs::read_to_string(mirror.join(format!("terraform-provider-entra_{version}_SHA256SUMS"))).unwrap();
+    assert!(sums.contains(&format!("terraform-provider-entra_{version}_linux_amd64.zip")));
+    std::fs::write(
+        workspace.path().join("cli.tfrc"),
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/entra/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/entra/*\"]\n  }}\n}}\n",
+            workspace.path().join("mirror").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        workspace.path().join("main.tf"),
+        format!("terraform {{\n  required_providers {{\n    entra = {{\n      source  = \"entra/entra\"\n      version = \"{version}\"\n    }}\n  }}\n}}\nprovider \"entra\" {{}}\ndata \"entra_subscribed_skus\" \"all\" {{}}\noutput \"count\" {{ value = length(data.entra_subscribed_skus.all.skus) }}\n"),
+    )
+    .unwrap();
+    let init = workspace.ok(&["init", "-no-color", "-input=false"]);
+    assert!(init.contains(&format!("Installed entra/entra v{version}")), "{init}");
+    let lock = std::fs::read_to_string(workspace.path().join(".terraform.lock.hcl")).unwrap();
+    assert!(
+        lock.contains("registry.terraform.io/entra/entra")
+            && lock.contains(&format!("\"{version}\""))
+            && lock.contains("h1:"),
+        "{lock}"
+    );
+    let plan = workspace.ok(&["plan", "-no-color", "-input=false"]);
+    assert!(plan.contains("count = 12"), "{plan}");
+}

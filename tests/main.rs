@@ -6,6 +6,7 @@
 
 mod support;
 
+mod docs;
 mod e2e_group_license;
 mod e2e_reprocess;
 mod e2e_terraform;

@@ -7,6 +7,8 @@
 //! - `POST reset`: back to the seed tenant, log cleared;
 //! - `POST revoke-tokens`: every access token issued so far stops working (401);
 //! - `PATCH skus/{skuId}`: change `prepaidUnits` or `capabilityStatus` (buying seats);
+//! - `POST groups/{id}/licenses`: an out-of-band licence change (assignLicense's body, as an
+//!   administrator would make in the portal);
 //! - `DELETE groups/{id}`: delete a group (a licensed one only with `?force=true`);
 //! - `POST groups/{id}/members`: `{"add": [...], "remove": [...]}` user IDs; the users
 //!   are processed, as a membership change is in Entra.
@@ -75,6 +77,34 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
             }
             let sku = sku.clone();
             Outgoing::json(200, directory.sku_json(&sku))
+        }
+        ("POST", ["groups", group_id, "licenses"]) => {
+            // An administrator's change in the portal: assignLicense semantics, no token.
+            let add = body
+                .get("addLicenses")
+                .cloned()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let remove = body
+                .get("removeLicenses")
+                .cloned()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            let change = crate::state::LicenseChange { add, remove };
+            let mut directory = shared.directory.lock().expect("directory");
+            let Some(group_id) = directory.group_id(group_id) else {
+                return Outgoing::json(404, json!({"error": format!("no group {group_id}")}));
+            };
+            match directory.change_group_licenses(&group_id, &change, std::time::Duration::ZERO) {
+                Ok(_) => {
+                    directory.process_group(&group_id);
+                    Outgoing::json(
+                        200,
+                        json!({"assignedLicenses": directory.groups[&group_id].file.assigned_licenses}),
+                    )
+                }
+                Err(rejection) => Outgoing::json(rejection.status, json!({"error": rejection.message})),
+            }
         }
         ("DELETE", ["groups", group_id]) => {
             // A licensed group cannot be deleted in Entra; `?force=true` models a deletion
