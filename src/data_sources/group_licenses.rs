@@ -76,16 +76,7 @@ impl DataSource<ProviderData> for GroupLicenses {
                 return None;
             }
         };
-        let skus = match data.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                diags.push(e.to_diagnostic(
-                    "Unable to Read Subscribed SKUs",
-                    crate::graph::endpoints::subscribed_skus::PERMISSION,
-                ));
-                return None;
-            }
-        };
+        let skus = data.subscribed_skus_or_diagnostic(&ctx.cancel, diags).await?;
         let members = match data.graph.members_with_license_errors(&ctx.cancel, &group_id).await {
             Ok(members) => members,
             Err(e) => {
@@ -102,12 +93,8 @@ impl DataSource<ProviderData> for GroupLicenses {
                     .disabled_plans
                     .iter()
                     .map(|id| {
-                        sku.and_then(|s| {
-                            s.service_plans
-                                .iter()
-                                .find(|p| p.service_plan_id.eq_ignore_ascii_case(id))
-                        })
-                        .map_or_else(|| id.clone(), |p| p.service_plan_name.clone())
+                        sku.and_then(|s| s.plan_name(id))
+                            .map_or_else(|| id.clone(), str::to_owned)
                     })
                     .collect();
                 Value::object([

@@ -68,6 +68,16 @@ pub struct SubscribedSku {
     pub service_plans: Vec<ServicePlanInfo>,
 }
 
+impl SubscribedSku {
+    /// The name of one of this SKU's service plans, by plan ID (any case).
+    pub fn plan_name(&self, plan_id: &str) -> Option<&str> {
+        self.service_plans
+            .iter()
+            .find(|p| p.service_plan_id.eq_ignore_ascii_case(plan_id))
+            .map(|p| p.service_plan_name.as_str())
+    }
+}
+
 /// `licenseProcessingState`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct LicenseProcessingState {

@@ -57,6 +57,24 @@ impl ProviderData {
             .cloned()
     }
 
+    /// The subscribed SKUs, or a diagnostic saying why they could not be read.
+    pub async fn subscribed_skus_or_diagnostic(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+        diags: &mut Diagnostics,
+    ) -> Option<Arc<Vec<SubscribedSku>>> {
+        match self.subscribed_skus(cancel).await {
+            Ok(skus) => Some(skus),
+            Err(e) => {
+                diags.push(e.to_diagnostic(
+                    "Unable to Read Subscribed SKUs",
+                    crate::graph::endpoints::subscribed_skus::PERMISSION,
+                ));
+                None
+            }
+        }
+    }
+
     /// The lock of one group (by lower-case ID).
     pub fn group_lock(&self, group_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.group_locks.lock().expect("group locks");

@@ -712,12 +712,8 @@ fn plan_names(sku: Option<&SubscribedSku>, ids: &[String]) -> Vec<String> {
     let mut names: Vec<String> = ids
         .iter()
         .map(|id| {
-            sku.and_then(|s| {
-                s.service_plans
-                    .iter()
-                    .find(|p| p.service_plan_id.eq_ignore_ascii_case(id))
-            })
-            .map_or_else(|| id.clone(), |p| p.service_plan_name.clone())
+            sku.and_then(|s| s.plan_name(id))
+                .map_or_else(|| id.clone(), str::to_owned)
         })
         .collect();
     names.sort();
@@ -848,17 +844,8 @@ impl Resource<ProviderData> for GroupLicenseAssignment {
             planned.set("effective_licenses", Value::unknown());
             return;
         };
-        let skus = match data.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                graph_error(
-                    diags,
-                    e,
-                    "Unable to Read Subscribed SKUs",
-                    crate::graph::endpoints::subscribed_skus::PERMISSION,
-                );
-                return;
-            }
+        let Some(skus) = data.subscribed_skus_or_diagnostic(&ctx.cancel, diags).await else {
+            return;
         };
         let Some(resolved) = resolve(&licenses, &skus, diags) else {
             return;
@@ -938,17 +925,8 @@ impl Resource<ProviderData> for GroupLicenseAssignment {
         }
         // Something changed outside Terraform: describe the group as it is, so that the
         // next plan shows exactly that difference.
-        let skus = match data.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                graph_error(
-                    diags,
-                    e,
-                    "Unable to Read Subscribed SKUs",
-                    crate::graph::endpoints::subscribed_skus::PERMISSION,
-                );
-                return ReadOutcome::Found(state);
-            }
+        let Some(skus) = data.subscribed_skus_or_diagnostic(&ctx.cancel, diags).await else {
+            return ReadOutcome::Found(state);
         };
         let mut licenses = state.get("licenses").as_map().cloned().unwrap_or_default();
         let mut effective = state.get("effective_licenses").as_map().cloned().unwrap_or_default();
@@ -1063,18 +1041,7 @@ impl Resource<ProviderData> for GroupLicenseAssignment {
             );
             return None;
         };
-        let skus = match data.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                graph_error(
-                    diags,
-                    e,
-                    "Unable to Read Subscribed SKUs",
-                    crate::graph::endpoints::subscribed_skus::PERMISSION,
-                );
-                return None;
-            }
-        };
+        let skus = data.subscribed_skus_or_diagnostic(&ctx.cancel, diags).await?;
         let mut licenses = BTreeMap::new();
         let mut resolved = BTreeMap::new();
         for license in &group.assigned_licenses {
