@@ -264,11 +264,6 @@ impl TokenSource {
         }
     }
 
-    /// The credential in use.
-    pub fn credential(&self) -> &Credential {
-        &self.credential
-    }
-
     /// A valid access token; fetched when none is cached or it is about to expire. One
     /// caller fetches while the others wait, so a burst of requests makes one token call.
     pub async fn token(&self) -> Result<Secret, GraphError> {

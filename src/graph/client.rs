@@ -120,11 +120,6 @@ impl GraphClient {
         &self.tokens
     }
 
-    /// The User-Agent sent.
-    pub fn user_agent(&self) -> &str {
-        &self.user_agent
-    }
-
     fn url(&self, path_and_query: &str) -> url::Url {
         if path_and_query.starts_with("http://") || path_and_query.starts_with("https://") {
             return url::Url::parse(path_and_query).unwrap_or_else(|_| self.base.clone());

@@ -6,7 +6,7 @@
 //! handler becomes an error diagnostic on that RPC (and a log line with its backtrace);
 //! the process keeps serving. Domain errors are never gRPC status errors.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, RwLock};
@@ -862,13 +862,4 @@ fn capabilities() -> proto::ServerCapabilities {
         move_resource_state: false,
         generate_resource_config: false,
     }
-}
-
-/// Names of the types served, for logs and tests.
-pub fn type_names<P: Provider>(service: &ProviderService<P>) -> BTreeMap<&'static str, Vec<String>> {
-    let mut names = BTreeMap::new();
-    names.insert("resources", service.inner.resources.keys().cloned().collect());
-    names.insert("data_sources", service.inner.data_sources.keys().cloned().collect());
-    names.insert("actions", service.inner.actions.keys().cloned().collect());
-    names
 }
