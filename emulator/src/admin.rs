@@ -15,7 +15,9 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::http::{Incoming, Outgoing, Realism, Shared};
+use crate::realism::Realism;
+use crate::request::{Incoming, Outgoing};
+use crate::shared::Shared;
 use crate::state::Directory;
 
 pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {

@@ -1,4 +1,5 @@
-//! The Graph routes under `/v1.0`: groups, users, subscribed SKUs and `$batch`.
+//! The Graph routes under `/v1.0`: groups, users and subscribed SKUs. `$batch` is
+//! recognised here but run by the pipeline, since its items go through the whole pipeline.
 //!
 //! Reads honour `$select`: licensing properties (`assignedLicenses`,
 //! `licenseProcessingState`, `licenseAssignmentStates`, `usageLocation`) appear only when
@@ -10,7 +11,8 @@ use std::time::Duration;
 use axum::http::Method;
 use serde_json::{Map, Value as Json, json};
 
-use crate::http::{Caller, Incoming, Outgoing, Shared};
+use crate::request::{Caller, Incoming, Outgoing};
+use crate::shared::Shared;
 use crate::state::{self, LicenseChange, not_found};
 use crate::tenant::AssignedLicense;
 
@@ -116,10 +118,21 @@ fn decode_segment(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Routes one Graph request.
-pub(crate) async fn route(shared: &Arc<Shared>, request: &Incoming, caller: &Caller) -> Outgoing {
+/// The path under `/v1.0/`, split into percent-decoded segments.
+fn segments(request: &Incoming) -> Vec<String> {
     let path = request.path.trim_start_matches("/v1.0/").trim_end_matches('/');
-    let segments: Vec<String> = path.split('/').map(decode_segment).collect();
+    path.split('/').map(decode_segment).collect()
+}
+
+/// `POST /v1.0/$batch`, which the pipeline runs itself: its items go through the whole
+/// pipeline, not just a route.
+pub(crate) fn is_batch(request: &Incoming) -> bool {
+    request.method == Method::POST && segments(request) == ["$batch"]
+}
+
+/// Routes one Graph request (any but `$batch`, see `is_batch`).
+pub(crate) fn route(shared: &Arc<Shared>, request: &Incoming, caller: &Caller) -> Outgoing {
+    let segments = segments(request);
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let result = match (&request.method, segments.as_slice()) {
         (&Method::GET, ["subscribedSkus"]) => list_skus(shared, request, caller),
@@ -133,7 +146,6 @@ pub(crate) async fn route(shared: &Arc<Shared>, request: &Incoming, caller: &Cal
         (&Method::POST, ["users", id, "assignLicense"]) => assign_user(shared, request, caller, id),
         (&Method::POST, ["users", id, "reprocessLicenseAssignment"]) => reprocess_user(shared, caller, id),
         (&Method::GET, ["users", id, "licenseDetails"]) => license_details(shared, caller, id),
-        (&Method::POST, ["$batch"]) => return Box::pin(crate::graph::batch(shared, request, caller)).await,
         (_, [.., last]) => Err(caller.error(
             400,
             "BadRequest",
@@ -616,78 +628,6 @@ fn reprocess_user(shared: &Shared, caller: &Caller, id: &str) -> Route {
         200,
         with_context(Json::Object(value), shared, "users/$entity"),
     ))
-}
-
-/// JSON batching: at most 20 requests, unique ids, `dependsOn` (a failed dependency gives
-/// 424), each item through the full pipeline (so items can be throttled on their own).
-async fn batch(shared: &Arc<Shared>, request: &Incoming, caller: &Caller) -> Outgoing {
-    let bad = |message: &str| caller.error(400, "BadRequest", message);
-    let Ok(body) = serde_json::from_slice::<Json>(&request.body) else {
-        return bad("Unable to read JSON request payload.");
-    };
-    let Some(items) = body.get("requests").and_then(Json::as_array) else {
-        return bad("The batch request must contain a 'requests' array.");
-    };
-    if items.len() > 20 {
-        return bad("The number of requests in the batch exceeds the limit of 20.");
-    }
-    let mut ids = std::collections::HashSet::new();
-    for item in items {
-        let id = item.get("id").and_then(Json::as_str).unwrap_or_default().to_lowercase();
-        if id.is_empty() || !ids.insert(id) {
-            return bad("Every request in a batch needs a unique, non-empty 'id'.");
-        }
-    }
-    let mut statuses: std::collections::HashMap<String, u16> = std::collections::HashMap::new();
-    let mut responses = Vec::new();
-    for item in items {
-        let id = item["id"].as_str().unwrap_or_default().to_owned();
-        let depends: Vec<String> = item
-            .get("dependsOn")
-            .and_then(Json::as_array)
-            .map(|d| d.iter().filter_map(|v| v.as_str().map(str::to_lowercase)).collect())
-            .unwrap_or_default();
-        if depends
-            .iter()
-            .any(|d| statuses.get(d).is_none_or(|s| !(200..300).contains(s)))
-        {
-            statuses.insert(id.to_lowercase(), 424);
-            responses.push(json!({"id": id, "status": 424, "body": {"error": {"code": "FailedDependency", "message": "A request this request depends on failed."}}}));
-            continue;
-        }
-        let method = item
-            .get("method")
-            .and_then(Json::as_str)
-            .unwrap_or("GET")
-            .to_uppercase();
-        let url = item.get("url").and_then(Json::as_str).unwrap_or_default();
-        let url = url.strip_prefix("/v1.0").unwrap_or(url);
-        let (path, query) = url.split_once('?').map_or((url, None), |(p, q)| (p, Some(q)));
-        let mut headers = request.headers.clone();
-        if let Some(extra) = item.get("headers").and_then(Json::as_object) {
-            for (k, v) in extra {
-                if let (Ok(name), Some(Ok(value))) = (
-                    axum::http::HeaderName::from_bytes(k.as_bytes()),
-                    v.as_str().map(axum::http::HeaderValue::from_str),
-                ) {
-                    headers.insert(name, value);
-                }
-            }
-        }
-        let sub = Incoming {
-            method: method.parse().unwrap_or(Method::GET),
-            path: format!("/v1.0/{}", path.trim_start_matches('/')),
-            query: query.map(crate::http::parse_query).unwrap_or_default(),
-            raw_query: query.map(str::to_owned),
-            headers,
-            body: item.get("body").map(|b| b.to_string().into_bytes()).unwrap_or_default(),
-        };
-        let out = Box::pin(crate::http::process(shared, sub, false)).await;
-        statuses.insert(id.to_lowercase(), out.status);
-        let headers: Map<String, Json> = out.headers.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-        responses.push(json!({"id": id, "status": out.status, "headers": headers, "body": out.body}));
-    }
-    Outgoing::json(200, json!({"responses": responses}))
 }
 
 #[cfg(test)]

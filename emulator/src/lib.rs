@@ -18,8 +18,12 @@
 //! ```
 
 mod admin;
+mod faults;
 mod graph;
-mod http;
+mod pipeline;
+mod realism;
+mod request;
+mod shared;
 mod state;
 mod tenant;
 mod token;
@@ -27,7 +31,8 @@ mod token;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use http::{Realism, RequestRecord, RetryAfterStyle, Throttle};
+pub use realism::{Realism, RetryAfterStyle, Throttle};
+pub use shared::RequestRecord;
 pub use tenant::{
     ApplicationFile, AssignedLicense, FederatedCredential, GroupFile, ServicePlan, SkuFile, TenantFile, Units,
     UserFile, generate_tenant,
@@ -58,7 +63,7 @@ impl Default for Options {
 /// A running emulator.
 pub struct Emulator {
     base_url: String,
-    shared: Arc<http::Shared>,
+    shared: Arc<shared::Shared>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -69,9 +74,9 @@ impl Emulator {
         let listener = tokio::net::TcpListener::bind(options.listen).await?;
         let address = listener.local_addr()?;
         let base_url = format!("http://{address}");
-        let shared = Arc::new(http::Shared::new(options.tenant, options.realism, base_url.clone()));
+        let shared = Arc::new(shared::Shared::new(options.tenant, options.realism, base_url.clone()));
         let app = axum::Router::new()
-            .fallback(http::handle)
+            .fallback(pipeline::handle)
             .with_state(Arc::clone(&shared));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -123,5 +128,85 @@ impl Emulator {
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Every module's source; `lib.rs`, the root, may use them all and is left out.
+    const MODULES: &[(&str, &str)] = &[
+        ("admin", include_str!("admin.rs")),
+        ("faults", include_str!("faults.rs")),
+        ("graph", include_str!("graph.rs")),
+        ("pipeline", include_str!("pipeline.rs")),
+        ("realism", include_str!("realism.rs")),
+        ("request", include_str!("request.rs")),
+        ("shared", include_str!("shared.rs")),
+        ("state", include_str!("state.rs")),
+        ("tenant", include_str!("tenant.rs")),
+        ("token", include_str!("token.rs")),
+    ];
+
+    /// The names following `crate::` in a source, e.g. `state` for `crate::state::Directory`.
+    fn crate_paths(source: &str) -> impl Iterator<Item = &str> {
+        source.split("crate::").skip(1).map(|rest| {
+            let end = rest
+                .find(|c: char| !c.is_alphanumeric() && c != '_')
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+    }
+
+    /// A cycle reachable from `module`, as the modules along it. `path` holds the modules being
+    /// visited, `finished` those from which no cycle can be reached.
+    fn cycle_through<'a>(
+        graph: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+        module: &'a str,
+        path: &mut Vec<&'a str>,
+        finished: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<&'a str>> {
+        if let Some(start) = path.iter().position(|m| *m == module) {
+            return Some([&path[start..], &[module]].concat());
+        }
+        if finished.contains(module) {
+            return None;
+        }
+        path.push(module);
+        let cycle = graph[module]
+            .iter()
+            .find_map(|next| cycle_through(graph, next, path, finished));
+        path.pop();
+        finished.insert(module);
+        cycle
+    }
+
+    #[test]
+    fn modules_depend_on_each_other_without_cycles() {
+        let declared: BTreeSet<&str> = include_str!("lib.rs")
+            .lines()
+            .filter_map(|line| line.strip_prefix("mod ")?.strip_suffix(';'))
+            .collect();
+        let listed: BTreeSet<&str> = MODULES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(declared, listed, "MODULES must list every module lib.rs declares");
+
+        let mut graph = BTreeMap::new();
+        for (module, source) in MODULES {
+            let uses: BTreeSet<&str> = crate_paths(source).filter(|used| used != module).collect();
+            for used in &uses {
+                assert!(
+                    listed.contains(used),
+                    "{module} uses `crate::{used}`: name a module, as in `use crate::state::Directory;`"
+                );
+            }
+            graph.insert(*module, uses);
+        }
+        let mut finished = BTreeSet::new();
+        for module in graph.keys() {
+            if let Some(cycle) = cycle_through(&graph, module, &mut Vec::new(), &mut finished) {
+                panic!("import cycle: {}", cycle.join(" -> "));
+            }
+        }
     }
 }

@@ -13,7 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde_json::{Value as Json, json};
 
-use crate::http::{Incoming, Outgoing, Shared};
+use crate::request::{Incoming, Outgoing, parse_query};
+use crate::shared::Shared;
 
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Graph roots of the four clouds; an access token's `aud` must be one of them.
@@ -52,7 +53,7 @@ fn aad_error(shared: &Shared, status: u16, error: &str, code: u32, message: &str
 
 /// Handles a token request; returns the response and the client ID it was for.
 pub(crate) fn handle(shared: &Shared, request: &Incoming) -> (Outgoing, Option<String>) {
-    let form = crate::http::parse_query(std::str::from_utf8(&request.body).unwrap_or_default());
+    let form = parse_query(std::str::from_utf8(&request.body).unwrap_or_default());
     let field = |name: &str| form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let client_id = field("client_id").map(str::to_owned);
     (issue(shared, request, &field), client_id)
