@@ -4,7 +4,11 @@
 //! Layers, which never leak into each other:
 //! - [`tfplugin`]: the plugin protocol (handshake, mTLS, values, framework); knows nothing
 //!   about Microsoft Graph;
-//! - the product: [`provider`] and, as they come, resources, data sources and actions.
+//! - [`graph`]: the Graph client, authentication, retries, typed endpoints; knows nothing
+//!   about Terraform;
+//! - the product: the licensing core ([`licensing`], free of Terraform types), then
+//!   [`resources`], [`data_sources`] and [`actions`] over it, with [`diagnostics`] and
+//!   [`user_targets`] shared between them, and [`provider`] listing them all.
 //!
 //! [`serve`] is what `main` runs; tests build the same provider with
 //! [`provider::EntraProvider`] and serve it in-process through
@@ -12,11 +16,14 @@
 
 pub mod actions;
 pub mod data_sources;
+pub mod diagnostics;
 pub mod docs;
 pub mod graph;
+pub mod licensing;
 pub mod provider;
 pub mod resources;
 pub mod tfplugin;
+pub mod user_targets;
 
 /// The provider's source address, used for reattach (`--debug`) and in examples'
 /// `required_providers`.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 use entra_graph_emulator::{Emulator, Options, Realism};
 use serde_json::json;
+use terraform_provider_entra::diagnostics::graph_error;
 use terraform_provider_entra::graph::{
     ClientCertificate, Cloud, Credential, FederatedSource, GraphClient, GraphError, RetryPolicy, Secret, TokenSource,
     http_client,
@@ -282,7 +283,7 @@ async fn retries_stop_at_the_bound_with_a_clear_error() {
     let error = client.subscribed_skus(&CancellationToken::new()).await.unwrap_err();
     assert!(matches!(error, GraphError::Api { status: 503, .. }), "{error:?}");
     assert_eq!(count(&emulator, |r| r.path.starts_with("/v1.0/")), 3, "three attempts");
-    let diagnostic = error.to_diagnostic("Unable to Read Subscribed SKUs", "LicenseAssignment.Read.All");
+    let diagnostic = graph_error("Unable to Read Subscribed SKUs", &error);
     assert!(
         diagnostic.detail.contains("HTTP 503") && diagnostic.detail.contains("Graph request-id: "),
         "{}",
@@ -300,7 +301,7 @@ async fn a_missing_permission_is_named_and_a_wrong_secret_explained() {
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(403));
-    let diagnostic = error.to_diagnostic("Unable to Assign Licenses", "LicenseAssignment.ReadWrite.All");
+    let diagnostic = graph_error("Unable to Assign Licenses", &error);
     assert!(
         diagnostic
             .detail

@@ -7,11 +7,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use terraform_provider_entra::model;
 use terraform_provider_entra::tfplugin::proto::{self, go_plugin};
 use terraform_provider_entra::tfplugin::{
-    Action, Attribute, AttributePath, ConfigureRequest, Context, DataSource, Diagnostics, IdentityAttribute,
-    IdentitySchema, PlanRequest, PlannedChange, Progress, Provider, ReadOutcome, Resource, Schema, Type, UpdateRequest,
-    Value,
+    Action, ActionHandler, Attr, Attribute, AttributePath, ConfigureRequest, Context, DataSource, DataSourceHandler,
+    Diagnostics, IdentityAttribute, IdentitySchema, Number, PlanRequest, PlannedChange, Progress, Provider,
+    ReadOutcome, Resource, ResourceHandler, Schema, SetOf, Type, UpdateRequest, Value,
 };
 
 use crate::support::{InProcess, dynamic, errors, value};
@@ -19,7 +20,7 @@ use crate::support::{InProcess, dynamic, errors, value};
 /// The remote system the test provider manages.
 #[derive(Default)]
 struct Store {
-    things: Mutex<BTreeMap<String, Value>>,
+    things: Mutex<BTreeMap<String, ThingModel>>,
     next_id: AtomicU64,
     calls: Mutex<Vec<String>>,
 }
@@ -34,9 +35,17 @@ struct TestProvider {
     store: Arc<Store>,
 }
 
+model! {
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct TestConfig {
+        endpoint: Attr<String>,
+    }
+}
+
 #[async_trait]
 impl Provider for TestProvider {
     type Data = Arc<Store>;
+    type Config = TestConfig;
 
     fn type_name(&self) -> &'static str {
         "test"
@@ -49,8 +58,8 @@ impl Provider for TestProvider {
         )
     }
 
-    async fn validate(&self, _ctx: &Context, config: &Value, diags: &mut Diagnostics) {
-        if config.get("endpoint").as_str() == Some("") {
+    async fn validate(&self, _ctx: &Context, config: &TestConfig, diags: &mut Diagnostics) {
+        if config.endpoint.known().is_some_and(String::is_empty) {
             diags.attribute_error(AttributePath::attr("endpoint"), "Empty Endpoint", "Set a URL.");
         }
     }
@@ -58,25 +67,25 @@ impl Provider for TestProvider {
     async fn configure(
         &self,
         _ctx: &Context,
-        request: ConfigureRequest,
+        request: ConfigureRequest<TestConfig>,
         _diags: &mut Diagnostics,
     ) -> Option<Arc<Store>> {
         // Configuration that depends on other resources is unknown at plan time.
-        if request.config.get("endpoint").is_unknown() {
+        if request.config.endpoint.is_unknown() {
             return None;
         }
         Some(Arc::clone(&self.store))
     }
 
-    fn resources(&self) -> Vec<Arc<dyn Resource<Arc<Store>>>> {
+    fn resources(&self) -> Vec<Arc<dyn ResourceHandler<Arc<Store>>>> {
         vec![Arc::new(Thing)]
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Arc<Store>>>> {
+    fn data_sources(&self) -> Vec<Arc<dyn DataSourceHandler<Arc<Store>>>> {
         vec![Arc::new(Echo)]
     }
 
-    fn actions(&self) -> Vec<Arc<dyn Action<Arc<Store>>>> {
+    fn actions(&self) -> Vec<Arc<dyn ActionHandler<Arc<Store>>>> {
         vec![Arc::new(Count)]
     }
 }
@@ -113,8 +122,30 @@ fn thing_type() -> Type {
     thing_schema().implied_type()
 }
 
+model! {
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct ThingModel {
+        id: Attr<String>,
+        name: Attr<String>,
+        size: Attr<Number>,
+        tags: Attr<BTreeMap<String, String>>,
+        items: Attr<SetOf<String>>,
+        etag: Attr<String>,
+    }
+}
+
+model! {
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct ThingIdentity {
+        id: Attr<String>,
+    }
+}
+
 #[async_trait]
 impl Resource<Arc<Store>> for Thing {
+    type Model = ThingModel;
+    type Identity = ThingIdentity;
+
     fn type_name(&self) -> &'static str {
         "test_thing"
     }
@@ -135,20 +166,19 @@ impl Resource<Arc<Store>> for Thing {
         })
     }
 
-    fn identity(&self, state: &Value) -> Option<Value> {
-        let id = state.get("id");
-        (!id.is_null()).then(|| Value::object([("id", id.clone())]))
+    fn identity(&self, state: &ThingModel) -> Option<ThingIdentity> {
+        (!state.id.is_null()).then(|| ThingIdentity { id: state.id.clone() })
     }
 
     async fn plan(
         &self,
         _ctx: &Context,
         data: Option<&Arc<Store>>,
-        _request: &PlanRequest,
-        change: &mut PlannedChange,
+        _request: &PlanRequest<ThingModel>,
+        change: &mut PlannedChange<ThingModel>,
         diags: &mut Diagnostics,
     ) {
-        if change.planned.get("name").as_str() == Some("forbidden") {
+        if change.planned.name.known().is_some_and(|n| n == "forbidden") {
             diags.attribute_error(AttributePath::attr("name"), "Forbidden Name", "Pick another name.");
         }
         if data.is_none() {
@@ -160,12 +190,12 @@ impl Resource<Arc<Store>> for Thing {
         &self,
         ctx: &Context,
         store: &Arc<Store>,
-        planned: Value,
-        _config: Value,
+        planned: ThingModel,
+        _config: ThingModel,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Option<ThingModel> {
         store.record("create");
-        match planned.get("name").as_str() {
+        match planned.name.known().map(String::as_str) {
             Some("panic") => panic!("asked to panic"),
             Some("slow") => {
                 ctx.cancel.cancelled().await;
@@ -176,15 +206,21 @@ impl Resource<Arc<Store>> for Thing {
         }
         let id = format!("thing-{}", store.next_id.fetch_add(1, Ordering::SeqCst));
         let mut state = planned;
-        state.set("id", Value::string(&id));
-        state.set("etag", Value::string("e1"));
+        state.id = Attr::Known(id.clone());
+        state.etag = Attr::Known("e1".into());
         store.things.lock().unwrap().insert(id, state.clone());
         Some(state)
     }
 
-    async fn read(&self, _ctx: &Context, store: &Arc<Store>, state: Value, _diags: &mut Diagnostics) -> ReadOutcome {
+    async fn read(
+        &self,
+        _ctx: &Context,
+        store: &Arc<Store>,
+        state: ThingModel,
+        _diags: &mut Diagnostics,
+    ) -> ReadOutcome<ThingModel> {
         store.record("read");
-        let id = state.get("id").as_str().unwrap_or_default().to_owned();
+        let id = state.id.known().cloned().unwrap_or_default();
         match store.things.lock().unwrap().get(&id) {
             Some(found) => ReadOutcome::Found(found.clone()),
             None => ReadOutcome::Gone,
@@ -195,41 +231,63 @@ impl Resource<Arc<Store>> for Thing {
         &self,
         _ctx: &Context,
         store: &Arc<Store>,
-        request: UpdateRequest,
+        request: UpdateRequest<ThingModel>,
         _diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Option<ThingModel> {
         store.record("update");
         let mut state = request.planned;
-        state.set("etag", Value::string("e2"));
-        let id = state.get("id").as_str().unwrap().to_owned();
+        state.etag = Attr::Known("e2".into());
+        let id = state.id.known().unwrap().clone();
         store.things.lock().unwrap().insert(id, state.clone());
         Some(state)
     }
 
-    async fn delete(&self, _ctx: &Context, store: &Arc<Store>, prior: Value, _diags: &mut Diagnostics) {
+    async fn delete(&self, _ctx: &Context, store: &Arc<Store>, prior: ThingModel, _diags: &mut Diagnostics) {
         store.record("delete");
-        store.things.lock().unwrap().remove(prior.get("id").as_str().unwrap());
+        store.things.lock().unwrap().remove(prior.id.known().unwrap());
     }
 
-    async fn import(&self, _ctx: &Context, _store: &Arc<Store>, id: &str, _diags: &mut Diagnostics) -> Option<Value> {
-        Some(Value::object([("id", Value::string(id))]))
+    async fn import(
+        &self,
+        _ctx: &Context,
+        _store: &Arc<Store>,
+        id: &str,
+        _diags: &mut Diagnostics,
+    ) -> Option<ThingModel> {
+        Some(ThingModel {
+            id: Attr::Known(id.to_owned()),
+            ..ThingModel::default()
+        })
     }
 
     async fn import_identity(
         &self,
         _ctx: &Context,
         _store: &Arc<Store>,
-        identity: &Value,
+        identity: ThingIdentity,
         _diags: &mut Diagnostics,
-    ) -> Option<Value> {
-        Some(Value::object([("id", identity.get("id").clone())]))
+    ) -> Option<ThingModel> {
+        Some(ThingModel {
+            id: identity.id,
+            ..ThingModel::default()
+        })
     }
 }
 
 struct Echo;
 
+model! {
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct EchoModel {
+        input: Attr<String>,
+        output: Attr<String>,
+    }
+}
+
 #[async_trait]
 impl DataSource<Arc<Store>> for Echo {
+    type Model = EchoModel;
+
     fn type_name(&self) -> &'static str {
         "test_echo"
     }
@@ -248,19 +306,27 @@ impl DataSource<Arc<Store>> for Echo {
         &self,
         _ctx: &Context,
         _store: &Arc<Store>,
-        config: Value,
+        mut config: EchoModel,
         _diags: &mut Diagnostics,
-    ) -> Option<Value> {
-        let mut state = config.clone();
-        state.set("output", Value::string(config.get("input").as_str()?.to_uppercase()));
-        Some(state)
+    ) -> Option<EchoModel> {
+        config.output = Attr::Known(config.input.known()?.to_uppercase());
+        Some(config)
     }
 }
 
 struct Count;
 
+model! {
+    #[derive(Clone, Debug, Default, PartialEq)]
+    struct CountModel {
+        to: Attr<i64>,
+    }
+}
+
 #[async_trait]
 impl Action<Arc<Store>> for Count {
+    type Model = CountModel;
+
     fn type_name(&self) -> &'static str {
         "test_count"
     }
@@ -272,9 +338,8 @@ impl Action<Arc<Store>> for Count {
         )
     }
 
-    async fn validate(&self, _ctx: &Context, config: &Value, diags: &mut Diagnostics) {
-        let to = config.get("to").as_number().and_then(|n| n.to_i64());
-        if to.is_some_and(|n| n < 0) {
+    async fn validate(&self, _ctx: &Context, config: &CountModel, diags: &mut Diagnostics) {
+        if config.to.known().is_some_and(|n| *n < 0) {
             diags.attribute_error(AttributePath::attr("to"), "Negative Count", "Count to zero or more.");
         }
     }
@@ -283,11 +348,11 @@ impl Action<Arc<Store>> for Count {
         &self,
         _ctx: &Context,
         _store: &Arc<Store>,
-        config: Value,
+        config: CountModel,
         progress: &Progress,
         diags: &mut Diagnostics,
     ) {
-        let to = config.get("to").as_number().and_then(|n| n.to_i64()).unwrap_or(0);
+        let to = config.to.known().copied().unwrap_or(0);
         for i in 1..=to {
             progress.send(format!("counted {i}")).await;
         }
@@ -473,7 +538,7 @@ async fn validation_reports_paths_and_unknown_types() {
             type_name: "test_echo".into(),
             config: dynamic(
                 &Value::object([("input", Value::string("x"))]),
-                &Echo.schema().implied_type(),
+                &DataSource::<Arc<Store>>::schema(&Echo).implied_type(),
             ),
         })
         .await
@@ -686,7 +751,7 @@ async fn stored_json_state_is_upgraded_to_msgpack() {
 async fn data_source_reads() {
     let (server, _) = started().await;
     configure(&server).await;
-    let ty = Echo.schema().implied_type();
+    let ty = DataSource::<Arc<Store>>::schema(&Echo).implied_type();
     let response = server
         .provider()
         .read_data_source(proto::read_data_source::Request {
@@ -707,7 +772,7 @@ async fn data_source_reads() {
 async fn actions_validate_plan_and_stream_progress() {
     let (server, _) = started().await;
     configure(&server).await;
-    let ty = Count.schema().implied_type();
+    let ty = Action::<Arc<Store>>::schema(&Count).implied_type();
     let config = |n: i64| dynamic(&Value::object([("to", Value::number(n))]), &ty);
     let invalid = server
         .provider()

@@ -6,15 +6,33 @@
 
 use async_trait::async_trait;
 
-use crate::graph::endpoints::groups::READ_PERMISSION;
-use crate::provider::ProviderData;
-use crate::tfplugin::{Attribute, AttributePath, Context, DataSource, Diagnostics, IntoValue, Schema, Value};
+use crate::diagnostics::graph_error;
+use crate::licensing::Tenant;
+use crate::model;
+use crate::tfplugin::{Attr, Attribute, AttributePath, Context, DataSource, Diagnostics, Schema};
 
 /// The data source.
 pub struct GroupByName;
 
+model! {
+    /// The lookup and its result.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct GroupByNameModel {
+        /// The name to match.
+        pub display_name: Attr<String>,
+        /// The group's ID.
+        pub id: Attr<String>,
+        /// Whether it can hold licences.
+        pub security_enabled: Attr<bool>,
+    }
+}
+
+type Model = GroupByNameModel;
+
 #[async_trait]
-impl DataSource<ProviderData> for GroupByName {
+impl DataSource<Tenant> for GroupByName {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "entra_group"
     }
@@ -34,21 +52,20 @@ impl DataSource<ProviderData> for GroupByName {
         )
     }
 
-    async fn read(&self, ctx: &Context, data: &ProviderData, config: Value, diags: &mut Diagnostics) -> Option<Value> {
-        let name = config.get("display_name").as_str()?.to_owned();
-        let groups = match data.graph.groups_named(&ctx.cancel, &name).await {
+    async fn read(&self, ctx: &Context, tenant: &Tenant, mut config: Model, diags: &mut Diagnostics) -> Option<Model> {
+        let name = config.display_name.known()?.clone();
+        let groups = match tenant.graph.groups_named(&ctx.cancel, &name).await {
             Ok(groups) => groups,
             Err(e) => {
-                diags.push(e.to_diagnostic("Unable to Search Groups", READ_PERMISSION));
+                diags.push(graph_error("Unable to Search Groups", &e));
                 return None;
             }
         };
         match groups.as_slice() {
             [group] => {
-                let mut state = config;
-                state.set("id", group.id.clone().into_value());
-                state.set("security_enabled", group.security_enabled.unwrap_or(false).into_value());
-                Some(state)
+                config.id = Attr::Known(group.id.clone());
+                config.security_enabled = Attr::Known(group.security_enabled.unwrap_or(false));
+                Some(config)
             }
             [] => {
                 diags.attribute_error(
@@ -72,5 +89,17 @@ impl DataSource<ProviderData> for GroupByName {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tfplugin::TfType;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        let schema = DataSource::<Tenant>::schema(&GroupByName);
+        assert_eq!(Model::tf_type(), schema.implied_type().without_optional_markers());
     }
 }

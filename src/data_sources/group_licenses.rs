@@ -7,35 +7,78 @@
 
 use async_trait::async_trait;
 
-use crate::graph::endpoints::groups::{MEMBERS_PERMISSION, READ_PERMISSION};
-use crate::provider::ProviderData;
-use crate::tfplugin::{Attribute, AttributePath, Context, DataSource, Diagnostics, IntoValue, Schema, Type, Value};
+use crate::diagnostics::{self, graph_error, group_not_found};
+use crate::licensing::Tenant;
+use crate::licensing::catalog::find_sku;
+use crate::licensing::processing;
+use crate::model;
+use crate::tfplugin::{Attr, Attribute, Context, DataSource, Diagnostics, Schema, TfType};
 
 /// The data source.
 pub struct GroupLicenses;
 
-fn licenses_type() -> Type {
-    Type::list(Type::object([
-        ("sku_id", Type::String),
-        ("sku_part_number", Type::String),
-        ("disabled_plans", Type::list(Type::String)),
-        ("disabled_plan_ids", Type::list(Type::String)),
-    ]))
+model! {
+    /// The group and what it holds.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct GroupLicensesModel {
+        /// The group.
+        pub group_id: Attr<String>,
+        /// Its name.
+        pub display_name: Attr<String>,
+        /// Its licences.
+        pub licenses: Attr<Vec<AssignedLicense>>,
+        /// Its processing state.
+        pub license_processing_state: Attr<String>,
+        /// Its members in error.
+        pub members_with_license_errors: Attr<Vec<MemberInError>>,
+    }
 }
 
-fn members_type() -> Type {
-    Type::list(Type::object([
-        ("user_id", Type::String),
-        ("user_principal_name", Type::String),
-        (
-            "errors",
-            Type::list(Type::object([("sku_id", Type::String), ("error", Type::String)])),
-        ),
-    ]))
+model! {
+    /// A licence of the group.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct AssignedLicense {
+        /// The SKU.
+        pub sku_id: String,
+        /// Its part number.
+        pub sku_part_number: String,
+        /// The plans switched off, by name.
+        pub disabled_plans: Vec<String>,
+        /// The plans switched off, by ID.
+        pub disabled_plan_ids: Vec<String>,
+    }
 }
+
+model! {
+    /// A member with licence errors from this group.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct MemberInError {
+        /// The user.
+        pub user_id: String,
+        /// The user's UPN.
+        pub user_principal_name: String,
+        /// The errors.
+        pub errors: Vec<SkuError>,
+    }
+}
+
+model! {
+    /// One licence error.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct SkuError {
+        /// The SKU.
+        pub sku_id: String,
+        /// Graph's error code.
+        pub error: String,
+    }
+}
+
+type Model = GroupLicensesModel;
 
 #[async_trait]
-impl DataSource<ProviderData> for GroupLicenses {
+impl DataSource<Tenant> for GroupLicenses {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "entra_group_licenses"
     }
@@ -46,110 +89,103 @@ impl DataSource<ProviderData> for GroupLicenses {
             vec![
                 Attribute::string("group_id").required().description("The group's object ID."),
                 Attribute::string("display_name").computed().description("The group's name."),
-                Attribute::new("licenses", licenses_type()).computed().description(
+                Attribute::new("licenses", Vec::<AssignedLicense>::tf_type()).computed().description(
                     "The assigned licences: `sku_id`, `sku_part_number`, `disabled_plans` (service plan names) and `disabled_plan_ids`.",
                 ),
                 Attribute::string("license_processing_state")
                     .computed()
                     .description("`QueuedForProcessing`, `ProcessingInProgress` or `ProcessingComplete`."),
-                Attribute::new("members_with_license_errors", members_type()).computed().description(
+                Attribute::new("members_with_license_errors", Vec::<MemberInError>::tf_type()).computed().description(
                     "Members with licence errors from this group: `user_id`, `user_principal_name` and `errors` (`sku_id`, `error`: CountViolation, MutuallyExclusiveViolation, DependencyViolation, ProhibitedInUsageLocationViolation, UniquenessViolation, Other).",
                 ),
             ],
         )
     }
 
-    async fn read(&self, ctx: &Context, data: &ProviderData, config: Value, diags: &mut Diagnostics) -> Option<Value> {
-        let group_id = config.get("group_id").as_str()?.to_owned();
-        let group = match data.graph.group(&ctx.cancel, &group_id).await {
+    async fn read(&self, ctx: &Context, tenant: &Tenant, mut config: Model, diags: &mut Diagnostics) -> Option<Model> {
+        let group_text = config.group_id.known()?.clone();
+        let group = match tenant.graph.group(&ctx.cancel, &group_text).await {
             Ok(Some(group)) => group,
             Ok(None) => {
-                diags.attribute_error(
-                    AttributePath::attr("group_id"),
-                    "Group Not Found",
-                    format!("There is no group {group_id} in the tenant."),
-                );
+                diags.push(group_not_found(&group_text));
                 return None;
             }
             Err(e) => {
-                diags.push(e.to_diagnostic("Unable to Read Group", READ_PERMISSION));
+                diags.push(graph_error("Unable to Read Group", &e));
                 return None;
             }
         };
-        let skus = data.subscribed_skus_or_diagnostic(&ctx.cancel, diags).await?;
-        let members = match data.graph.members_with_license_errors(&ctx.cancel, &group_id).await {
-            Ok(members) => members,
+        let skus = match tenant.subscribed_skus(&ctx.cancel).await {
+            Ok(skus) => skus,
             Err(e) => {
-                diags.push(e.to_diagnostic("Unable to List Members With License Errors", MEMBERS_PERMISSION));
+                diags.push(diagnostics::subscribed_skus_unreadable(&e));
                 return None;
             }
+        };
+        let members = match crate::licensing::Guid::parse(&group_text) {
+            Some(group_id) => {
+                match processing::member_errors(&tenant.graph, &ctx.cancel, &group_id, usize::MAX).await {
+                    Ok(found) => found.errors,
+                    Err(e) => {
+                        diags.push(graph_error("Unable to List Members With License Errors", &e));
+                        return None;
+                    }
+                }
+            }
+            None => Vec::new(),
         };
         let licenses = group
             .assigned_licenses
             .iter()
             .map(|l| {
-                let sku = skus.iter().find(|s| s.sku_id.eq_ignore_ascii_case(&l.sku_id));
-                let names: Vec<String> = l
-                    .disabled_plans
-                    .iter()
-                    .map(|id| {
-                        sku.and_then(|s| s.plan_name(id))
-                            .map_or_else(|| id.clone(), str::to_owned)
-                    })
-                    .collect();
-                Value::object([
-                    ("sku_id", l.sku_id.to_ascii_lowercase().into_value()),
-                    (
-                        "sku_part_number",
-                        sku.map(|s| s.sku_part_number.trim().to_owned())
-                            .unwrap_or_default()
-                            .into_value(),
-                    ),
-                    ("disabled_plans", names.into_value()),
-                    ("disabled_plan_ids", l.disabled_plans.clone().into_value()),
-                ])
+                let sku = find_sku(&l.sku_id, &skus);
+                AssignedLicense {
+                    sku_id: l.sku_id.to_ascii_lowercase(),
+                    sku_part_number: sku.map(|s| s.sku_part_number.trim().to_owned()).unwrap_or_default(),
+                    disabled_plans: l
+                        .disabled_plans
+                        .iter()
+                        .map(|id| {
+                            sku.and_then(|s| s.plan_name(id))
+                                .map_or_else(|| id.clone(), str::to_owned)
+                        })
+                        .collect(),
+                    disabled_plan_ids: l.disabled_plans.clone(),
+                }
             })
             .collect();
-        let members = members
-            .iter()
-            .map(|m| {
-                let errors: Vec<Value> = m
-                    .license_assignment_states
-                    .iter()
-                    .filter(|s| {
-                        s.assigned_by_group
-                            .as_deref()
-                            .is_some_and(|g| g.eq_ignore_ascii_case(&group_id))
-                    })
-                    .filter_map(|s| {
-                        Some(Value::object([
-                            ("sku_id", s.sku_id.clone()?.into_value()),
-                            ("error", s.error()?.to_owned().into_value()),
-                        ]))
-                    })
-                    .collect();
-                Value::object([
-                    ("user_id", m.id.clone().into_value()),
-                    (
-                        "user_principal_name",
-                        m.user_principal_name.clone().unwrap_or_default().into_value(),
-                    ),
-                    ("errors", Value::List(errors)),
-                ])
-            })
-            .collect();
-        let mut state = config;
-        state.set("display_name", group.display_name.unwrap_or_default().into_value());
-        state.set("licenses", Value::List(licenses));
-        state.set(
-            "license_processing_state",
-            group
-                .license_processing_state
-                .and_then(|s| s.state)
-                .unwrap_or_default()
-                .into_value(),
-        );
-        state.set("members_with_license_errors", Value::List(members));
-        Some(state)
+        let mut in_error: Vec<MemberInError> = Vec::new();
+        for error in members {
+            if in_error.last().is_none_or(|m| m.user_id != error.user_id) {
+                in_error.push(MemberInError {
+                    user_id: error.user_id.clone(),
+                    user_principal_name: error.user_principal_name.clone(),
+                    errors: Vec::new(),
+                });
+            }
+            if let Some(member) = in_error.last_mut() {
+                member.errors.push(SkuError {
+                    sku_id: error.sku_id,
+                    error: error.error,
+                });
+            }
+        }
+        config.display_name = Attr::Known(group.display_name.unwrap_or_default());
+        config.licenses = Attr::Known(licenses);
+        config.license_processing_state =
+            Attr::Known(group.license_processing_state.and_then(|s| s.state).unwrap_or_default());
+        config.members_with_license_errors = Attr::Known(in_error);
+        Some(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        let schema = DataSource::<Tenant>::schema(&GroupLicenses);
+        assert_eq!(Model::tf_type(), schema.implied_type().without_optional_markers());
     }
 }

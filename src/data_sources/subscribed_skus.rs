@@ -6,84 +6,115 @@
 
 use async_trait::async_trait;
 
-use crate::graph::endpoints::subscribed_skus::PERMISSION;
+use crate::diagnostics;
 use crate::graph::models::SubscribedSku;
-use crate::provider::ProviderData;
-use crate::tfplugin::{Attribute, AttributePath, Context, DataSource, Diagnostics, IntoValue, Schema, Type, Value};
+use crate::licensing::Tenant;
+use crate::model;
+use crate::tfplugin::{Attr, Attribute, AttributePath, Context, DataSource, Diagnostics, Schema, TfType};
 
 /// The data source.
 pub struct SubscribedSkus;
 
-fn units_type() -> Type {
-    Type::object([
-        ("enabled", Type::Number),
-        ("consumed", Type::Number),
-        ("available", Type::Number),
-        ("warning", Type::Number),
-        ("suspended", Type::Number),
-        ("locked_out", Type::Number),
-    ])
+model! {
+    /// The filter and the SKUs.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct SubscribedSkusModel {
+        /// Only this part number.
+        pub sku_part_number: Attr<String>,
+        /// The SKUs.
+        pub skus: Attr<Vec<Sku>>,
+    }
 }
 
-fn plan_type() -> Type {
-    Type::object([
-        ("id", Type::String),
-        ("name", Type::String),
-        ("applies_to", Type::String),
-        ("provisioning_status", Type::String),
-    ])
+model! {
+    /// One SKU.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Sku {
+        /// Its ID.
+        pub sku_id: String,
+        /// Its part number.
+        pub sku_part_number: String,
+        /// `User` or `Company`.
+        pub applies_to: String,
+        /// `Enabled`, `Warning`, `Suspended`, `Deleted` or `LockedOut`.
+        pub capability_status: String,
+        /// Seats.
+        pub units: Units,
+        /// Its plans.
+        pub service_plans: Vec<ServicePlan>,
+    }
 }
 
-fn sku_type() -> Type {
-    Type::object([
-        ("sku_id", Type::String),
-        ("sku_part_number", Type::String),
-        ("applies_to", Type::String),
-        ("capability_status", Type::String),
-        ("units", units_type()),
-        ("service_plans", Type::list(plan_type())),
-    ])
+model! {
+    /// A SKU's seats.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Units {
+        /// Bought and active.
+        pub enabled: i64,
+        /// Assigned.
+        pub consumed: i64,
+        /// Enabled − consumed.
+        pub available: i64,
+        /// In their grace period.
+        pub warning: i64,
+        /// Suspended.
+        pub suspended: i64,
+        /// Locked out.
+        pub locked_out: i64,
+    }
 }
 
-fn sku_value(sku: &SubscribedSku) -> Value {
-    let units = &sku.prepaid_units;
-    Value::object([
-        ("sku_id", sku.sku_id.clone().into_value()),
-        ("sku_part_number", sku.sku_part_number.trim().to_owned().into_value()),
-        ("applies_to", sku.applies_to.clone().into_value()),
-        ("capability_status", sku.capability_status.clone().into_value()),
-        (
-            "units",
-            Value::object([
-                ("enabled", units.enabled.into_value()),
-                ("consumed", sku.consumed_units.into_value()),
-                ("available", (units.enabled - sku.consumed_units).max(0).into_value()),
-                ("warning", units.warning.into_value()),
-                ("suspended", units.suspended.into_value()),
-                ("locked_out", units.locked_out.into_value()),
-            ]),
-        ),
-        (
-            "service_plans",
-            Value::List(
-                sku.service_plans
-                    .iter()
-                    .map(|p| {
-                        Value::object([
-                            ("id", p.service_plan_id.clone().into_value()),
-                            ("name", p.service_plan_name.clone().into_value()),
-                            ("applies_to", p.applies_to.clone().into_value()),
-                            ("provisioning_status", p.provisioning_status.clone().into_value()),
-                        ])
-                    })
-                    .collect(),
-            ),
-        ),
-    ])
+model! {
+    /// A service plan of a SKU.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct ServicePlan {
+        /// Its ID.
+        pub id: String,
+        /// Its name.
+        pub name: String,
+        /// `User` or `Company`.
+        pub applies_to: String,
+        /// Its provisioning status.
+        pub provisioning_status: String,
+    }
 }
+
+impl From<&SubscribedSku> for Sku {
+    fn from(sku: &SubscribedSku) -> Self {
+        let units = &sku.prepaid_units;
+        Sku {
+            sku_id: sku.sku_id.clone(),
+            sku_part_number: sku.sku_part_number.trim().to_owned(),
+            applies_to: sku.applies_to.clone(),
+            capability_status: sku.capability_status.clone(),
+            units: Units {
+                enabled: units.enabled,
+                consumed: sku.consumed_units,
+                available: (units.enabled - sku.consumed_units).max(0),
+                warning: units.warning,
+                suspended: units.suspended,
+                locked_out: units.locked_out,
+            },
+            service_plans: sku
+                .service_plans
+                .iter()
+                .map(|p| ServicePlan {
+                    id: p.service_plan_id.clone(),
+                    name: p.service_plan_name.clone(),
+                    applies_to: p.applies_to.clone(),
+                    provisioning_status: p.provisioning_status.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+type Model = SubscribedSkusModel;
 
 #[async_trait]
-impl DataSource<ProviderData> for SubscribedSkus {
+impl DataSource<Tenant> for SubscribedSkus {
+    type Model = Model;
+
     fn type_name(&self) -> &'static str {
         "entra_subscribed_skus"
     }
@@ -95,30 +126,31 @@ impl DataSource<ProviderData> for SubscribedSkus {
                 Attribute::string("sku_part_number")
                     .optional()
                     .description("Only the SKU with this part number (for example `SPE_E5`), compared without regard to case."),
-                Attribute::new("skus", Type::list(sku_type())).computed().description(
+                Attribute::new("skus", Vec::<Sku>::tf_type()).computed().description(
                     "The SKUs: `sku_id`, `sku_part_number`, `applies_to` (`User` or `Company`), `capability_status`, `units` (`enabled`, `consumed`, `available` = enabled − consumed, `warning`, `suspended`, `locked_out`) and `service_plans` (`id`, `name`, `applies_to`, `provisioning_status`).",
                 ),
             ],
         )
     }
 
-    async fn read(&self, ctx: &Context, data: &ProviderData, config: Value, diags: &mut Diagnostics) -> Option<Value> {
-        let wanted = config.get("sku_part_number").as_str().map(str::to_owned);
-        let skus = match data.graph.subscribed_skus(&ctx.cancel).await {
+    async fn read(&self, ctx: &Context, tenant: &Tenant, mut config: Model, diags: &mut Diagnostics) -> Option<Model> {
+        let wanted = config.sku_part_number.known().cloned();
+        // Always fresh: seat counts are what a data source is read for.
+        let skus = match tenant.graph.subscribed_skus(&ctx.cancel).await {
             Ok(skus) => skus,
             Err(e) => {
-                diags.push(e.to_diagnostic("Unable to Read Subscribed SKUs", PERMISSION));
+                diags.push(diagnostics::subscribed_skus_unreadable(&e));
                 return None;
             }
         };
-        let selected: Vec<Value> = skus
+        let selected: Vec<Sku> = skus
             .iter()
             .filter(|s| {
                 wanted
                     .as_deref()
                     .is_none_or(|w| s.sku_part_number.trim().eq_ignore_ascii_case(w.trim()))
             })
-            .map(sku_value)
+            .map(Sku::from)
             .collect();
         if let (Some(wanted), true) = (&wanted, selected.is_empty()) {
             let known: Vec<&str> = skus.iter().map(|s| s.sku_part_number.as_str()).collect();
@@ -132,8 +164,18 @@ impl DataSource<ProviderData> for SubscribedSkus {
             );
             return None;
         }
-        let mut state = config;
-        state.set("skus", Value::List(selected));
-        Some(state)
+        config.skus = Attr::Known(selected);
+        Some(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        let schema = DataSource::<Tenant>::schema(&SubscribedSkus);
+        assert_eq!(Model::tf_type(), schema.implied_type().without_optional_markers());
     }
 }

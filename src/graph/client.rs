@@ -375,6 +375,7 @@ fn decode<T: DeserializeOwned>(
             code: code.to_owned(),
             message: message.to_owned(),
             request_id: request_id.or_else(|| json["error"]["innerError"]["request-id"].as_str().map(str::to_owned)),
+            permission: None,
         }),
         _ => Err(GraphError::Undecodable {
             operation: operation.to_owned(),
@@ -402,6 +403,7 @@ mod tests {
                 code: "Request_BadRequest".into(),
                 message: "No license changes provided.".into(),
                 request_id: Some("abc".into()),
+                permission: None,
             }
         );
         let error = decode::<Json>("GET /x", 502, Some("r".into()), b"<html>bad gateway</html>").unwrap_err();

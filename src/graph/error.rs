@@ -1,5 +1,5 @@
-//! Graph errors, split by where the failure happened, and how each becomes an actionable
-//! diagnostic.
+//! Graph errors, split by where the failure happened. The product turns them into
+//! diagnostics (`crate::diagnostics`); each endpoint names the permission it needs.
 //!
 //! - [`GraphError::Transport`]: no response (connection, TLS, timeout);
 //! - [`GraphError::Api`]: Graph answered with its error body (status, code, message,
@@ -9,8 +9,6 @@
 //! - [`GraphError::Cancelled`]: Terraform asked the provider to stop.
 
 use std::fmt;
-
-use crate::tfplugin::Diagnostic;
 
 /// A failed Graph call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +32,8 @@ pub enum GraphError {
         message: String,
         /// Graph's request-id, for support cases.
         request_id: Option<String>,
+        /// The application permission the call needs (set by the endpoint).
+        permission: Option<&'static str>,
     },
     /// A response that could not be decoded.
     Undecodable {
@@ -79,59 +79,22 @@ impl GraphError {
         }
     }
 
-    /// A diagnostic that says what happened and what to do. `permission` is the least
-    /// privileged application permission the call needs, named on a 403.
-    pub fn to_diagnostic(&self, summary: &str, permission: &str) -> Diagnostic {
-        let request = self
-            .request_id()
-            .map(|id| format!("\n\nGraph request-id: {id}"))
-            .unwrap_or_default();
-        let detail = match self {
-            GraphError::Api {
-                status: 403,
-                operation,
-                message,
-                ..
-            } => format!(
-                "{operation} was refused: {message}\n\nGrant the provider's application the Microsoft Graph application permission {permission} (with admin consent), or run as an identity that has it.{request}"
-            ),
-            GraphError::Api {
-                status: 401,
-                operation,
-                message,
-                ..
-            } => format!(
-                "{operation} was refused because the access token was not accepted: {message}\n\nCheck the provider's tenant_id, client_id and credential settings (or ARM_* environment variables), and that the environment setting matches the tenant's cloud.{request}"
-            ),
-            GraphError::Api {
-                status,
-                operation,
-                code,
-                message,
-                ..
-            } => format!("{operation} failed with HTTP {status} {code}: {message}{request}"),
-            GraphError::Undecodable {
-                operation,
-                status,
-                message,
-                body,
-                ..
-            } => {
-                format!(
-                    "{operation} returned HTTP {status} with a body the provider could not read ({message}):\n{body}{request}"
-                )
-            }
-            GraphError::Transport { operation, message } => {
-                format!(
-                    "{operation} could not reach Microsoft Graph: {message}\n\nCheck network access to the Graph endpoint, or graph_endpoint."
-                )
-            }
-            GraphError::Auth { message } => message.clone(),
-            GraphError::Cancelled => {
-                "The operation was cancelled because Terraform asked the provider to stop.".to_owned()
-            }
-        };
-        Diagnostic::error(summary, detail)
+    /// The same error, naming the least privileged application permission the call
+    /// needs; endpoints attach it, so a refusal can say what to grant.
+    #[must_use]
+    pub fn needing(mut self, needed: &'static str) -> Self {
+        if let GraphError::Api { permission, .. } = &mut self {
+            *permission = Some(needed);
+        }
+        self
+    }
+
+    /// The permission the failed call needs, when its endpoint named one.
+    pub fn permission(&self) -> Option<&'static str> {
+        match self {
+            GraphError::Api { permission, .. } => *permission,
+            _ => None,
+        }
     }
 }
 
@@ -145,6 +108,7 @@ impl fmt::Display for GraphError {
                 code,
                 message,
                 request_id,
+                ..
             } => {
                 write!(f, "{operation}: HTTP {status} {code}: {message}")?;
                 if let Some(id) = request_id {
@@ -170,29 +134,20 @@ impl std::error::Error for GraphError {}
 mod tests {
     use super::*;
 
-    fn api(status: u16) -> GraphError {
-        GraphError::Api {
+    #[test]
+    fn endpoints_name_the_permission_on_api_errors_only() {
+        let api = GraphError::Api {
             operation: "POST /groups/g/assignLicense".into(),
-            status,
+            status: 403,
             code: "Authorization_RequestDenied".into(),
             message: "Insufficient privileges to complete the operation.".into(),
             request_id: Some("req-1".into()),
-        }
-    }
-
-    #[test]
-    fn forbidden_names_the_permission_and_request_id() {
-        let d = api(403).to_diagnostic("Unable to Assign Licenses", "LicenseAssignment.ReadWrite.All");
-        assert_eq!(d.summary, "Unable to Assign Licenses");
-        assert!(d.detail.contains("LicenseAssignment.ReadWrite.All"), "{}", d.detail);
-        assert!(d.detail.contains("Graph request-id: req-1"));
-    }
-
-    #[test]
-    fn unauthorized_says_how_to_fix_auth() {
-        let d = api(401).to_diagnostic("Unable to Read Group", "Group.Read.All");
-        assert!(d.detail.contains("tenant_id, client_id"), "{}", d.detail);
-        assert!(api(404).is_not_found() && !api(403).is_not_found());
-        assert_eq!(api(403).status(), Some(403));
+            permission: None,
+        };
+        let named = api.needing("LicenseAssignment.ReadWrite.All");
+        assert_eq!(named.permission(), Some("LicenseAssignment.ReadWrite.All"));
+        assert_eq!((named.status(), named.request_id()), (Some(403), Some("req-1")));
+        assert!(!named.is_not_found());
+        assert_eq!(GraphError::Cancelled.needing("Group.Read.All").permission(), None);
     }
 }

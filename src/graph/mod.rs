@@ -1,7 +1,7 @@
 //! Microsoft Graph: authentication, the client, retries, errors and typed endpoints.
 //!
-//! Knows nothing about Terraform's protocol apart from turning its errors into
-//! diagnostics; the product (provider, resources) uses it.
+//! Knows nothing about Terraform: the product (provider, resources) uses it and turns its
+//! errors into diagnostics.
 
 pub mod auth;
 pub mod client;

@@ -5,17 +5,17 @@
 
 pub mod settings;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::graph::models::SubscribedSku;
 use crate::graph::{GraphClient, GraphError, TokenSource};
+use crate::licensing::Tenant;
 use crate::tfplugin::{
-    Attribute, AttributePath, ConfigureRequest, Context, DataSource, Diagnostic, Diagnostics, Provider, Resource,
-    Schema, Value,
+    ActionHandler, Attribute, AttributePath, ConfigureRequest, Context, DataSourceHandler, Diagnostic, Diagnostics,
+    Provider, ResourceHandler, Schema,
 };
+use settings::ProviderConfig;
 
 /// The provider's type name: resources are `entra_*`.
 pub const TYPE_NAME: &str = "entra";
@@ -23,64 +23,6 @@ pub const TYPE_NAME: &str = "entra";
 /// The `entra` provider.
 #[derive(Debug, Default)]
 pub struct EntraProvider;
-
-/// What configuration produces and every resource receives.
-#[derive(Debug)]
-pub struct ProviderData {
-    /// The Graph client, authenticated as configured.
-    pub graph: GraphClient,
-    /// The tenant's subscribed SKUs, fetched at most once per provider process.
-    skus: tokio::sync::OnceCell<Arc<Vec<SubscribedSku>>>,
-    /// One lock per group: `assignLicense` rewrites a group's licences, so two resources
-    /// managing SKUs of one group must not interleave their read-modify-write.
-    group_locks: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl ProviderData {
-    /// Wraps a configured client.
-    pub fn new(graph: GraphClient) -> Self {
-        Self {
-            graph,
-            skus: tokio::sync::OnceCell::new(),
-            group_locks: std::sync::Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The subscribed SKUs, from one `GET /subscribedSkus` per provider process.
-    pub async fn subscribed_skus(
-        &self,
-        cancel: &tokio_util::sync::CancellationToken,
-    ) -> Result<Arc<Vec<SubscribedSku>>, GraphError> {
-        self.skus
-            .get_or_try_init(|| async { self.graph.subscribed_skus(cancel).await.map(Arc::new) })
-            .await
-            .cloned()
-    }
-
-    /// The subscribed SKUs, or a diagnostic saying why they could not be read.
-    pub async fn subscribed_skus_or_diagnostic(
-        &self,
-        cancel: &tokio_util::sync::CancellationToken,
-        diags: &mut Diagnostics,
-    ) -> Option<Arc<Vec<SubscribedSku>>> {
-        match self.subscribed_skus(cancel).await {
-            Ok(skus) => Some(skus),
-            Err(e) => {
-                diags.push(e.to_diagnostic(
-                    "Unable to Read Subscribed SKUs",
-                    crate::graph::endpoints::subscribed_skus::PERMISSION,
-                ));
-                None
-            }
-        }
-    }
-
-    /// The lock of one group (by lower-case ID).
-    pub fn group_lock(&self, group_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.group_locks.lock().expect("group locks");
-        Arc::clone(locks.entry(group_id.to_ascii_lowercase()).or_default())
-    }
-}
 
 fn optional_string(name: &str, description: &str) -> Attribute {
     Attribute::string(name).optional().description(description)
@@ -153,7 +95,8 @@ pub fn provider_schema() -> Schema {
 
 #[async_trait]
 impl Provider for EntraProvider {
-    type Data = ProviderData;
+    type Data = Tenant;
+    type Config = ProviderConfig;
 
     fn type_name(&self) -> &'static str {
         TYPE_NAME
@@ -163,7 +106,7 @@ impl Provider for EntraProvider {
         provider_schema()
     }
 
-    async fn validate(&self, _ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+    async fn validate(&self, _ctx: &Context, config: &ProviderConfig, diags: &mut Diagnostics) {
         settings::validate(config, diags);
     }
 
@@ -173,10 +116,10 @@ impl Provider for EntraProvider {
     async fn configure(
         &self,
         ctx: &Context,
-        request: ConfigureRequest,
+        request: ConfigureRequest<ProviderConfig>,
         diags: &mut Diagnostics,
-    ) -> Option<ProviderData> {
-        if settings::has_unknowns(&request.config) {
+    ) -> Option<Tenant> {
+        if request.config.has_unknowns() {
             tracing::debug!("Provider configuration has unknown values; configuring later");
             return None;
         }
@@ -205,23 +148,23 @@ impl Provider for EntraProvider {
             });
             return None;
         }
-        Some(ProviderData::new(graph))
+        Some(Tenant::new(graph))
     }
 
-    fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
+    fn resources(&self) -> Vec<Arc<dyn ResourceHandler<Tenant>>> {
         vec![
             Arc::new(crate::resources::group_license_assignment::GroupLicenseAssignment),
             Arc::new(crate::resources::user_license_reprocess::UserLicenseReprocess),
         ]
     }
 
-    fn actions(&self) -> Vec<Arc<dyn crate::tfplugin::Action<ProviderData>>> {
+    fn actions(&self) -> Vec<Arc<dyn ActionHandler<Tenant>>> {
         vec![Arc::new(
             crate::actions::user_license_reprocess::UserLicenseReprocessAction,
         )]
     }
 
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
+    fn data_sources(&self) -> Vec<Arc<dyn DataSourceHandler<Tenant>>> {
         vec![
             Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus),
             Arc::new(crate::data_sources::group_licenses::GroupLicenses),
@@ -233,6 +176,33 @@ impl Provider for EntraProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_model_is_its_schema() {
+        use crate::tfplugin::{Provider, TfType};
+        let provider = EntraProvider;
+        assert_eq!(
+            ProviderConfig::tf_type(),
+            provider_schema().implied_type().without_optional_markers()
+        );
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| (r.type_name(), r.model_type(), r.schema()));
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| (d.type_name(), d.model_type(), d.schema()));
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| (a.type_name(), a.model_type(), a.schema()));
+        let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
+        assert_eq!(all.len(), 6);
+        for (name, model, schema) in all {
+            assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
+        }
+    }
 
     #[test]
     fn every_attribute_is_optional_and_described() {

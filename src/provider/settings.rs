@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use base64::Engine;
 
 use crate::graph::{ClientCertificate, Cloud, Credential, FederatedSource, Secret};
-use crate::tfplugin::{AttributePath, Diagnostics, Value};
+use crate::model;
+use crate::tfplugin::{Attr, AttributePath, Diagnostics};
 
 /// Reads an environment variable (a closure in tests).
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -41,10 +42,10 @@ enum Setting<T> {
     Set(T, bool),
 }
 
-fn string(config: &Value, attribute: &str, env: Env<'_>, variables: &[&str]) -> Setting<String> {
-    match config.get(attribute) {
-        Value::Unknown(_) => Setting::Unknown,
-        Value::String(s) if !s.is_empty() => Setting::Set(s.clone(), true),
+fn string(configured: &Attr<String>, env: Env<'_>, variables: &[&str]) -> Setting<String> {
+    match configured {
+        Attr::Unknown => Setting::Unknown,
+        Attr::Known(s) if !s.is_empty() => Setting::Set(s.clone(), true),
         _ => variables
             .iter()
             .find_map(|v| env(v).filter(|s| !s.is_empty()))
@@ -52,10 +53,10 @@ fn string(config: &Value, attribute: &str, env: Env<'_>, variables: &[&str]) -> 
     }
 }
 
-fn boolean(config: &Value, attribute: &str, env: Env<'_>, variable: &str, default: bool) -> Setting<bool> {
-    match config.get(attribute) {
-        Value::Unknown(_) => Setting::Unknown,
-        Value::Bool(b) => Setting::Set(*b, true),
+fn boolean(configured: &Attr<bool>, env: Env<'_>, variable: &str, default: bool) -> Setting<bool> {
+    match configured {
+        Attr::Unknown => Setting::Unknown,
+        Attr::Known(b) => Setting::Set(*b, true),
         _ => match env(variable).map(|v| v.trim().to_ascii_lowercase()) {
             Some(v) if ["1", "true", "yes"].contains(&v.as_str()) => Setting::Set(true, false),
             Some(v) if ["0", "false", "no"].contains(&v.as_str()) => Setting::Set(false, false),
@@ -64,39 +65,81 @@ fn boolean(config: &Value, attribute: &str, env: Env<'_>, variable: &str, defaul
     }
 }
 
-/// The attributes that decide the credential and endpoints. If any is unknown at plan
-/// time, configuration waits until apply.
-const ATTRIBUTES: &[&str] = &[
-    "tenant_id",
-    "client_id",
-    "client_secret",
-    "client_certificate",
-    "client_certificate_path",
-    "client_certificate_password",
-    "use_oidc",
-    "oidc_token",
-    "oidc_token_file_path",
-    "oidc_request_url",
-    "oidc_request_token",
-    "ado_pipeline_service_connection_id",
-    "use_msi",
-    "msi_endpoint",
-    "use_cli",
-    "environment",
-    "graph_endpoint",
-    "authority_endpoint",
-];
+model! {
+    /// The provider block. Every attribute is optional and falls back to its environment
+    /// variable.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct ProviderConfig {
+        /// `ARM_TENANT_ID`.
+        pub tenant_id: Attr<String>,
+        /// `ARM_CLIENT_ID`.
+        pub client_id: Attr<String>,
+        /// `ARM_CLIENT_SECRET`.
+        pub client_secret: Attr<String>,
+        /// `ARM_CLIENT_CERTIFICATE`.
+        pub client_certificate: Attr<String>,
+        /// `ARM_CLIENT_CERTIFICATE_PATH`.
+        pub client_certificate_path: Attr<String>,
+        /// `ARM_CLIENT_CERTIFICATE_PASSWORD`.
+        pub client_certificate_password: Attr<String>,
+        /// `ARM_USE_OIDC`.
+        pub use_oidc: Attr<bool>,
+        /// `ARM_OIDC_TOKEN`.
+        pub oidc_token: Attr<String>,
+        /// `ARM_OIDC_TOKEN_FILE_PATH`.
+        pub oidc_token_file_path: Attr<String>,
+        /// `ACTIONS_ID_TOKEN_REQUEST_URL`.
+        pub oidc_request_url: Attr<String>,
+        /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN`.
+        pub oidc_request_token: Attr<String>,
+        /// `ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID`.
+        pub ado_pipeline_service_connection_id: Attr<String>,
+        /// `ARM_USE_MSI`.
+        pub use_msi: Attr<bool>,
+        /// `ARM_MSI_ENDPOINT`.
+        pub msi_endpoint: Attr<String>,
+        /// `ARM_USE_CLI`.
+        pub use_cli: Attr<bool>,
+        /// `ARM_ENVIRONMENT`.
+        pub environment: Attr<String>,
+        /// `ENTRA_GRAPH_ENDPOINT`.
+        pub graph_endpoint: Attr<String>,
+        /// `ENTRA_AUTHORITY_ENDPOINT`.
+        pub authority_endpoint: Attr<String>,
+    }
+}
 
-/// True when a setting that decides the connection is not known yet.
-pub fn has_unknowns(config: &Value) -> bool {
-    ATTRIBUTES.iter().any(|a| config.get(a).is_unknown())
+impl ProviderConfig {
+    /// True when a setting that decides the connection is not known yet (it depends on
+    /// another resource): configuration then waits until apply.
+    pub fn has_unknowns(&self) -> bool {
+        let strings = [
+            &self.tenant_id,
+            &self.client_id,
+            &self.client_secret,
+            &self.client_certificate,
+            &self.client_certificate_path,
+            &self.client_certificate_password,
+            &self.oidc_token,
+            &self.oidc_token_file_path,
+            &self.oidc_request_url,
+            &self.oidc_request_token,
+            &self.ado_pipeline_service_connection_id,
+            &self.msi_endpoint,
+            &self.environment,
+            &self.graph_endpoint,
+            &self.authority_endpoint,
+        ];
+        let bools = [&self.use_oidc, &self.use_msi, &self.use_cli];
+        strings.iter().any(|a| a.is_unknown()) || bools.iter().any(|a| a.is_unknown())
+    }
 }
 
 /// Static checks for ValidateProviderConfig: formats and contradictions of the values in
 /// the provider block (the environment is checked when configuring).
-pub fn validate(config: &Value, diags: &mut Diagnostics) {
+pub fn validate(config: &ProviderConfig, diags: &mut Diagnostics) {
     let no_env: Env<'_> = &|_| None;
-    if let Setting::Set(name, _) = string(config, "environment", no_env, &[])
+    if let Setting::Set(name, _) = string(&config.environment, no_env, &[])
         && Cloud::parse(&name).is_none()
     {
         diags.attribute_error(
@@ -105,12 +148,16 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             format!("{name:?} is not a cloud this provider knows. Use global, usgovernmentl4, usgovernmentl5 or china (ARM_ENVIRONMENT)."),
         );
     }
-    for (attribute, variable) in [
-        ("graph_endpoint", "ENTRA_GRAPH_ENDPOINT"),
-        ("authority_endpoint", "ENTRA_AUTHORITY_ENDPOINT"),
-        ("msi_endpoint", "ARM_MSI_ENDPOINT"),
+    for (configured, attribute, variable) in [
+        (&config.graph_endpoint, "graph_endpoint", "ENTRA_GRAPH_ENDPOINT"),
+        (
+            &config.authority_endpoint,
+            "authority_endpoint",
+            "ENTRA_AUTHORITY_ENDPOINT",
+        ),
+        (&config.msi_endpoint, "msi_endpoint", "ARM_MSI_ENDPOINT"),
     ] {
-        if let Setting::Set(url, _) = string(config, attribute, no_env, &[])
+        if let Setting::Set(url, _) = string(configured, no_env, &[])
             && let Err(problem) = crate::graph::cloud::check_endpoint(&url)
         {
             diags.attribute_error(
@@ -120,8 +167,8 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
             );
         }
     }
-    if matches!(string(config, "client_certificate", no_env, &[]), Setting::Set(..))
-        && matches!(string(config, "client_certificate_path", no_env, &[]), Setting::Set(..))
+    if matches!(string(&config.client_certificate, no_env, &[]), Setting::Set(..))
+        && matches!(string(&config.client_certificate_path, no_env, &[]), Setting::Set(..))
     {
         diags.attribute_error(
             AttributePath::attr("client_certificate_path"),
@@ -166,13 +213,13 @@ fn title(attribute: &str) -> String {
 }
 
 /// Resolves settings; `None` with diagnostics when they are incomplete or contradictory.
-/// Call only when [`has_unknowns`] is false.
-pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<Settings> {
+/// Call only when [`ProviderConfig::has_unknowns`] is false.
+pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -> Option<Settings> {
     validate(config, diags);
     if diags.has_errors() {
         return None;
     }
-    let cloud = match string(config, "environment", env, &["ARM_ENVIRONMENT"]) {
+    let cloud = match string(&config.environment, env, &["ARM_ENVIRONMENT"]) {
         Setting::Set(name, from_config) => match Cloud::parse(&name) {
             Some(cloud) => cloud,
             None => {
@@ -188,8 +235,13 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
         },
         _ => Cloud::Global,
     };
-    let endpoint = |attribute: &str, variable: &str, default: String, diags: &mut Diagnostics| -> Option<url::Url> {
-        let value = match string(config, attribute, env, &[variable]) {
+    let endpoint = |configured: &Attr<String>,
+                    attribute: &str,
+                    variable: &str,
+                    default: String,
+                    diags: &mut Diagnostics|
+     -> Option<url::Url> {
+        let value = match string(configured, env, &[variable]) {
             Setting::Set(value, _) => value,
             _ => default,
         };
@@ -206,12 +258,14 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
         }
     };
     let graph_root = endpoint(
+        &config.graph_endpoint,
         "graph_endpoint",
         "ENTRA_GRAPH_ENDPOINT",
         cloud.graph_host().to_owned(),
         diags,
     )?;
     let authority_url = endpoint(
+        &config.authority_endpoint,
         "authority_endpoint",
         "ENTRA_AUTHORITY_ENDPOINT",
         cloud.authority_host().to_owned(),
@@ -219,11 +273,11 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
     )?;
     let graph_url = with_version(graph_root);
 
-    let tenant = || string(config, "tenant_id", env, &["ARM_TENANT_ID"]);
-    let client = || string(config, "client_id", env, &["ARM_CLIENT_ID"]);
-    let certificate = string(config, "client_certificate", env, &["ARM_CLIENT_CERTIFICATE"]);
-    let certificate_path = string(config, "client_certificate_path", env, &["ARM_CLIENT_CERTIFICATE_PATH"]);
-    let secret = string(config, "client_secret", env, &["ARM_CLIENT_SECRET"]);
+    let tenant = || string(&config.tenant_id, env, &["ARM_TENANT_ID"]);
+    let client = || string(&config.client_id, env, &["ARM_CLIENT_ID"]);
+    let certificate = string(&config.client_certificate, env, &["ARM_CLIENT_CERTIFICATE"]);
+    let certificate_path = string(&config.client_certificate_path, env, &["ARM_CLIENT_CERTIFICATE_PATH"]);
+    let secret = string(&config.client_secret, env, &["ARM_CLIENT_SECRET"]);
 
     let (credential, credential_attribute) = if let Setting::Set(..) = certificate.or(&certificate_path) {
         let (data, attribute) = match (certificate, certificate_path) {
@@ -255,8 +309,7 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
             _ => unreachable!("one of them is set"),
         };
         let password = match string(
-            config,
-            "client_certificate_password",
+            &config.client_certificate_password,
             env,
             &["ARM_CLIENT_CERTIFICATE_PASSWORD"],
         ) {
@@ -319,7 +372,7 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
             },
             from_config.then_some("client_secret"),
         )
-    } else if let Setting::Set(true, _) = boolean(config, "use_oidc", env, "ARM_USE_OIDC", false) {
+    } else if let Setting::Set(true, _) = boolean(&config.use_oidc, env, "ARM_USE_OIDC", false) {
         let source = federated_source(config, env, diags)?;
         let tenant_id = required(
             tenant(),
@@ -343,8 +396,8 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
             },
             None,
         )
-    } else if let Setting::Set(true, _) = boolean(config, "use_msi", env, "ARM_USE_MSI", false) {
-        let endpoint = match string(config, "msi_endpoint", env, &["ARM_MSI_ENDPOINT"]) {
+    } else if let Setting::Set(true, _) = boolean(&config.use_msi, env, "ARM_USE_MSI", false) {
+        let endpoint = match string(&config.msi_endpoint, env, &["ARM_MSI_ENDPOINT"]) {
             Setting::Set(e, _) => Some(e),
             _ => None,
         };
@@ -353,7 +406,7 @@ pub fn resolve(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<
             _ => None,
         };
         (Credential::ManagedIdentity { client_id, endpoint }, None)
-    } else if let Setting::Set(true, _) = boolean(config, "use_cli", env, "ARM_USE_CLI", true) {
+    } else if let Setting::Set(true, _) = boolean(&config.use_cli, env, "ARM_USE_CLI", true) {
         let tenant_id = match tenant() {
             Setting::Set(id, _) => Some(id),
             _ => None,
@@ -394,29 +447,27 @@ impl AtIf for crate::tfplugin::Diagnostic {
     }
 }
 
-fn federated_source(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Option<FederatedSource> {
-    if let Setting::Set(token, _) = string(config, "oidc_token", env, &["ARM_OIDC_TOKEN"]) {
+fn federated_source(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -> Option<FederatedSource> {
+    if let Setting::Set(token, _) = string(&config.oidc_token, env, &["ARM_OIDC_TOKEN"]) {
         return Some(FederatedSource::Token(Secret::new(token)));
     }
     if let Setting::Set(path, _) = string(
-        config,
-        "oidc_token_file_path",
+        &config.oidc_token_file_path,
         env,
         &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"],
     ) {
         return Some(FederatedSource::File(PathBuf::from(path)));
     }
     if let Setting::Set(connection, _) = string(
-        config,
-        "ado_pipeline_service_connection_id",
+        &config.ado_pipeline_service_connection_id,
         env,
         &[
             "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
             "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID",
         ],
     ) {
-        let url = string(config, "oidc_request_url", env, &["SYSTEM_OIDCREQUESTURI"]);
-        let token = string(config, "oidc_request_token", env, &["SYSTEM_ACCESSTOKEN"]);
+        let url = string(&config.oidc_request_url, env, &["SYSTEM_OIDCREQUESTURI"]);
+        let token = string(&config.oidc_request_token, env, &["SYSTEM_ACCESSTOKEN"]);
         return match (url, token) {
             (Setting::Set(url, _), Setting::Set(token, _)) => Some(FederatedSource::AzureDevOps {
                 url,
@@ -434,14 +485,12 @@ fn federated_source(config: &Value, env: Env<'_>, diags: &mut Diagnostics) -> Op
         };
     }
     let url = string(
-        config,
-        "oidc_request_url",
+        &config.oidc_request_url,
         env,
         &["ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL"],
     );
     let token = string(
-        config,
-        "oidc_request_token",
+        &config.oidc_request_token,
         env,
         &["ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
     );
@@ -477,15 +526,13 @@ fn with_version(mut root: url::Url) -> url::Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tfplugin::{FromValue, Value};
     use std::collections::HashMap;
 
-    fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut object: std::collections::BTreeMap<String, Value> =
-            ATTRIBUTES.iter().map(|a| ((*a).to_owned(), Value::Null)).collect();
-        for (k, v) in pairs {
-            object.insert((*k).to_owned(), v.clone());
-        }
-        Value::Map(object)
+    /// A provider block as Terraform would send it, decoded into the model.
+    fn config(pairs: &[(&str, Value)]) -> ProviderConfig {
+        let value = Value::object(pairs.iter().map(|(k, v)| (*k, v.clone())));
+        ProviderConfig::from_value(&value, &AttributePath::root()).expect("a provider block")
     }
 
     fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
@@ -493,7 +540,7 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
-    fn resolve_with(config: &Value, vars: &[(&str, &str)]) -> (Option<Settings>, Diagnostics) {
+    fn resolve_with(config: &ProviderConfig, vars: &[(&str, &str)]) -> (Option<Settings>, Diagnostics) {
         let mut diags = Diagnostics::new();
         let e = env(vars);
         (resolve(config, &e, &mut diags), diags)
@@ -651,6 +698,9 @@ mod tests {
             d.summary == "Unknown Environment" && d.path.is_none(),
             "from the environment: no attribute path"
         );
-        assert!(has_unknowns(&config(&[("tenant_id", Value::unknown())])));
+        assert!(ProviderConfig::has_unknowns(&config(&[(
+            "tenant_id",
+            Value::unknown()
+        )])));
     }
 }

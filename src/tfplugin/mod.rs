@@ -4,22 +4,27 @@
 //!   (controller, stdio, broker), [`server`] (one method per RPC), [`convert`] (protobuf
 //!   conversions), [`logging`] (Terraform's JSON log lines);
 //! - value model: [`types`], [`value`], [`msgpack`], [`json`], [`path`];
-//! - framework: [`traits`], [`schema`], [`diagnostics`], [`plan`].
+//! - framework: [`traits`] (what a resource implements, on typed [`model`]s),
+//!   [`dispatch`] (the lifecycle rules, and the adapter from typed to untyped),
+//!   [`schema`], [`diagnostics`], [`plan`], [`timeouts`].
 //!
-//! Resource code uses the framework and the value model only; protobuf types stay in the
+//! Resource code uses the framework and typed models only; protobuf types stay in the
 //! wire modules.
 
 pub mod convert;
 pub mod diagnostics;
+pub mod dispatch;
 pub mod go_plugin;
 pub mod handshake;
 pub mod json;
 pub mod logging;
+pub mod model;
 pub mod msgpack;
 pub mod path;
 pub mod plan;
 pub mod schema;
 pub mod server;
+pub mod timeouts;
 pub mod tls;
 pub mod traits;
 pub mod types;
@@ -38,6 +43,8 @@ pub mod proto {
 }
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use dispatch::{ActionHandler, DataSourceHandler, ResourceHandler};
+pub use model::{Empty, Model, TfType};
 pub use path::AttributePath;
 pub use schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema};
 pub use traits::{
@@ -45,4 +52,5 @@ pub use traits::{
     Resource, UpdateRequest,
 };
 pub use types::Type;
+pub use value::ValueError;
 pub use value::{Attr, FromValue, IntoValue, Number, SetOf, Value};

@@ -1,8 +1,8 @@
-//! The `tfplugin6.Provider` gRPC service: one thin method per RPC.
+//! The `tfplugin6.Provider` gRPC service: one thin protobuf adapter per RPC.
 //!
 //! Every method does the same steps in the same order, so the file reads as a table:
 //! open a span naming the RPC and type, decode the request's values with the schema's type,
-//! call the framework trait, encode the result, attach diagnostics. A panic inside a
+//! call the lifecycle rules in [`super::dispatch`], encode the result, attach diagnostics. A panic inside a
 //! handler becomes an error diagnostic on that RPC (and a log line with its backtrace);
 //! the process keeps serving. Domain errors are never gRPC status errors.
 
@@ -18,12 +18,10 @@ use tracing::Instrument;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::plan;
+use super::dispatch::{self, ActionHandler, DataSourceHandler, ResourceEntry};
 use super::proto::{self, provider_server};
-use super::schema::{IdentitySchema, Schema};
-use super::traits::{
-    Action, Context, DataSource, PlanRequest, PlannedChange, Progress, Provider, ReadOutcome, Resource, UpdateRequest,
-};
+use super::schema::Schema;
+use super::traits::{Context, Progress, Provider};
 use super::types::Type;
 use super::value::Value;
 
@@ -35,6 +33,7 @@ pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
 
 type StreamOf<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
+/// A data source or action with its schema and type computed once.
 struct Typed<T: ?Sized> {
     implementation: Arc<T>,
     schema: Schema,
@@ -52,17 +51,12 @@ impl<T: ?Sized> Typed<T> {
     }
 }
 
-struct ResourceEntry<D> {
-    typed: Typed<dyn Resource<D>>,
-    identity: Option<(IdentitySchema, Type)>,
-}
-
 struct Inner<P: Provider> {
     provider: P,
     provider_schema: Typed<()>,
     resources: HashMap<String, ResourceEntry<P::Data>>,
-    data_sources: HashMap<String, Typed<dyn DataSource<P::Data>>>,
-    actions: HashMap<String, Typed<dyn Action<P::Data>>>,
+    data_sources: HashMap<String, Typed<dyn DataSourceHandler<P::Data>>>,
+    actions: HashMap<String, Typed<dyn ActionHandler<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
     stop: Mutex<CancellationToken>,
 }
@@ -87,20 +81,7 @@ impl<P: Provider> ProviderService<P> {
         let resources = provider
             .resources()
             .into_iter()
-            .map(|r| {
-                let identity = r.identity_schema().map(|s| {
-                    let ty = s.implied_type();
-                    (s, ty)
-                });
-                let schema = r.schema();
-                (
-                    r.type_name().to_owned(),
-                    ResourceEntry {
-                        typed: Typed::new(r, schema),
-                        identity,
-                    },
-                )
-            })
+            .map(|r| (r.type_name().to_owned(), ResourceEntry::new(r)))
             .collect();
         let data_sources = provider
             .data_sources()
@@ -154,14 +135,14 @@ impl<P: Provider> ProviderService<P> {
             .ok_or_else(|| unknown_type("Resource", type_name))
     }
 
-    fn data_source(&self, type_name: &str) -> Result<&Typed<dyn DataSource<P::Data>>, Diagnostic> {
+    fn data_source(&self, type_name: &str) -> Result<&Typed<dyn DataSourceHandler<P::Data>>, Diagnostic> {
         self.inner
             .data_sources
             .get(type_name)
             .ok_or_else(|| unknown_type("Data Source", type_name))
     }
 
-    fn action(&self, type_name: &str) -> Result<&Typed<dyn Action<P::Data>>, Diagnostic> {
+    fn action(&self, type_name: &str) -> Result<&Typed<dyn ActionHandler<P::Data>>, Diagnostic> {
         self.inner
             .actions
             .get(type_name)
@@ -173,13 +154,6 @@ fn unknown_type(kind: &str, type_name: &str) -> Diagnostic {
     Diagnostic::provider_bug(
         format!("Unknown {kind} Type"),
         format!("Terraform asked for {type_name:?}, which this provider does not have."),
-    )
-}
-
-fn not_configured() -> Diagnostic {
-    Diagnostic::error(
-        "Provider Not Configured",
-        "The provider configuration was not known when this operation ran (it depends on values known only after apply). Apply the resources it depends on first, for example with -target, then run this again.",
     )
 }
 
@@ -231,24 +205,10 @@ fn identity_data<D: Send + Sync + 'static>(
     entry: &ResourceEntry<D>,
     state: &Value,
 ) -> Option<proto::ResourceIdentityData> {
-    let (_, ty) = entry.identity.as_ref()?;
-    let identity = entry.typed.implementation.identity(state)?;
-    if !identity.is_wholly_known() {
-        return None;
-    }
-    let identity_data = encode_dynamic(&identity, ty).ok()?;
+    let (identity, ty) = entry.identity_of(state)?;
     Some(proto::ResourceIdentityData {
-        identity_data: Some(identity_data),
+        identity_data: Some(encode_dynamic(&identity, ty).ok()?),
     })
-}
-
-fn require_wholly_known(value: &Value, what: &str, diags: &mut Diagnostics) {
-    if !diags.has_errors() && !value.is_wholly_known() {
-        diags.push(Diagnostic::provider_bug(
-            "Unknown Value After Apply",
-            format!("{what} still holds unknown values."),
-        ));
-    }
 }
 
 #[tonic::async_trait]
@@ -293,7 +253,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             resource_schemas: inner
                 .resources
                 .iter()
-                .map(|(k, r)| (k.clone(), convert::schema(&r.typed.schema)))
+                .map(|(k, r)| (k.clone(), convert::schema(&r.schema)))
                 .collect(),
             data_source_schemas: inner
                 .data_sources
@@ -344,7 +304,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "",
             async {
                 let mut diags = Diagnostics::new();
-                match decode_dynamic(request.config.as_ref(), &self.inner.provider_schema.ty) {
+                let config = decode_dynamic(request.config.as_ref(), &self.inner.provider_schema.ty)
+                    .and_then(|c| dispatch::decode_config::<P::Config>(&c));
+                match config {
                     Ok(config) => self.inner.provider.validate(&self.context(), &config, &mut diags).await,
                     Err(d) => diags.push(d),
                 }
@@ -369,14 +331,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 let mut diags = Diagnostics::new();
                 let checked = self
                     .resource(&request.type_name)
-                    .and_then(|r| decode_dynamic(request.config.as_ref(), &r.typed.ty).map(|c| (r, c)));
+                    .and_then(|r| decode_dynamic(request.config.as_ref(), &r.ty).map(|c| (r, c)));
                 match checked {
-                    Ok((r, config)) => {
-                        r.typed
-                            .implementation
-                            .validate(&self.context(), &config, &mut diags)
-                            .await
-                    }
+                    Ok((r, config)) => r.handler.validate(&self.context(), &config, &mut diags).await,
                     Err(d) => diags.push(d),
                 }
                 proto::validate_resource_config::Response {
@@ -433,9 +390,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         );
                     } else {
                         let ctx = self.context();
-                        if let Some(state) = r.typed.implementation.upgrade_state(&ctx, request.version, &raw.json, &mut diags).await {
-                            require_wholly_known(&state, "The upgraded state", &mut diags);
-                            upgraded_state = encode_into(&state, &r.typed.ty, &mut diags);
+                        if let Some(state) = r.handler.upgrade_state(&ctx, request.version, &raw.json, &mut diags).await {
+                            dispatch::require_wholly_known(&state, "The upgraded state", &mut diags);
+                            upgraded_state = encode_into(&state, &r.ty, &mut diags);
                         }
                     }
                 }
@@ -455,7 +412,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             "",
             async {
                 let mut diags = Diagnostics::new();
-                match decode_dynamic(request.config.as_ref(), &self.inner.provider_schema.ty) {
+                let config = decode_dynamic(request.config.as_ref(), &self.inner.provider_schema.ty)
+                    .and_then(|c| dispatch::decode_config::<P::Config>(&c));
+                match config {
                     Err(d) => diags.push(d),
                     Ok(config) => {
                         let configure = super::traits::ConfigureRequest {
@@ -497,23 +456,15 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 };
                 let decoded = self
                     .resource(&request.type_name)
-                    .and_then(|r| decode_dynamic(request.current_state.as_ref(), &r.typed.ty).map(|s| (r, s)));
-                match (decoded, self.data()) {
-                    (Err(d), _) => diags.push(d),
-                    // Unconfigured (provider config unknown): keep the state as it is.
-                    (Ok((r, state)), None) => {
-                        response.new_state = encode_into(&state, &r.typed.ty, &mut diags);
-                    }
-                    (Ok((r, state)), Some(data)) => {
-                        let ctx = self.context();
-                        match r.typed.implementation.read(&ctx, &data, state, &mut diags).await {
-                            ReadOutcome::Gone => {}
-                            ReadOutcome::Found(new_state) => {
-                                require_wholly_known(&new_state, "The refreshed state", &mut diags);
-                                response.new_identity = identity_data(r, &new_state);
-                                response.new_state = encode_into(&new_state, &r.typed.ty, &mut diags);
-                            }
-                        }
+                    .and_then(|r| decode_dynamic(request.current_state.as_ref(), &r.ty).map(|s| (r, s)));
+                match decoded {
+                    Err(d) => diags.push(d),
+                    Ok((r, state)) => {
+                        let data = self.data();
+                        let state =
+                            dispatch::read_resource(r, &self.context(), data.as_deref(), state, &mut diags).await;
+                        response.new_identity = identity_data(r, &state);
+                        response.new_state = encode_into(&state, &r.ty, &mut diags);
                     }
                 }
                 response.diagnostics = wire(&diags);
@@ -539,36 +490,23 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     ..Default::default()
                 };
                 let decoded = self.resource(&request.type_name).and_then(|r| {
-                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.typed.ty)?;
-                    let proposed = decode_dynamic(request.proposed_new_state.as_ref(), &r.typed.ty)?;
-                    let config = decode_dynamic(request.config.as_ref(), &r.typed.ty)?;
+                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.ty)?;
+                    let proposed = decode_dynamic(request.proposed_new_state.as_ref(), &r.ty)?;
+                    let config = decode_dynamic(request.config.as_ref(), &r.ty)?;
                     Ok((r, prior, proposed, config))
                 });
                 match decoded {
                     Err(d) => diags.push(d),
-                    // Destroy: the planned state is null, and there is nothing to adjust.
-                    Ok((_, _, proposed, _)) if proposed.is_null() => {}
                     Ok((r, prior, proposed, config)) => {
-                        let block = &r.typed.schema.block;
-                        let planned = plan::mark_computed_nulls_unknown(block, &prior, &config, proposed);
-                        let mut change = PlannedChange {
-                            planned,
-                            requires_replace: Vec::new(),
-                        };
-                        let plan_request = PlanRequest { prior, config };
                         let data = self.data();
                         let ctx = self.context();
-                        r.typed
-                            .implementation
-                            .plan(&ctx, data.as_deref(), &plan_request, &mut change, &mut diags)
-                            .await;
-                        let mut replace = plan::requires_replace(block, &plan_request.prior, &change.planned);
-                        replace.extend(change.requires_replace);
-                        replace.sort();
-                        replace.dedup();
-                        response.requires_replace = replace.iter().map(convert::attribute_path).collect();
-                        response.planned_identity = identity_data(r, &change.planned);
-                        response.planned_state = encode_into(&change.planned, &r.typed.ty, &mut diags);
+                        let outcome =
+                            dispatch::plan_resource(r, &ctx, data.as_deref(), prior, proposed, config, &mut diags)
+                                .await;
+                        response.requires_replace =
+                            outcome.requires_replace.iter().map(convert::attribute_path).collect();
+                        response.planned_identity = identity_data(r, &outcome.planned);
+                        response.planned_state = encode_into(&outcome.planned, &r.ty, &mut diags);
                     }
                 }
                 response.diagnostics = wire(&diags);
@@ -594,46 +532,21 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     ..Default::default()
                 };
                 let decoded = self.resource(&request.type_name).and_then(|r| {
-                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.typed.ty)?;
-                    let planned = decode_dynamic(request.planned_state.as_ref(), &r.typed.ty)?;
-                    let config = decode_dynamic(request.config.as_ref(), &r.typed.ty)?;
+                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.ty)?;
+                    let planned = decode_dynamic(request.planned_state.as_ref(), &r.ty)?;
+                    let config = decode_dynamic(request.config.as_ref(), &r.ty)?;
                     Ok((r, prior, planned, config))
                 });
-                match (decoded, self.data()) {
-                    (Err(d), _) => diags.push(d),
-                    (Ok(_), None) => diags.push(not_configured()),
-                    (Ok((r, prior, planned, config)), Some(data)) => {
-                        let resource = &r.typed.implementation;
+                match decoded {
+                    Err(d) => diags.push(d),
+                    Ok((r, prior, planned, config)) => {
+                        let data = self.data();
                         let ctx = self.context();
-                        let new_state = if planned.is_null() {
-                            resource.delete(&ctx, &data, prior.clone(), &mut diags).await;
-                            // A failed delete leaves the object in state.
-                            if diags.has_errors() { prior } else { Value::Null }
-                        } else {
-                            let result = if prior.is_null() {
-                                resource.create(&ctx, &data, planned, config, &mut diags).await
-                            } else {
-                                let update = UpdateRequest { prior, planned, config };
-                                resource.update(&ctx, &data, update, &mut diags).await
-                            };
-                            match result {
-                                Some(state) => {
-                                    require_wholly_known(&state, "The new state", &mut diags);
-                                    state
-                                }
-                                None => {
-                                    if !diags.has_errors() {
-                                        diags.push(Diagnostic::provider_bug(
-                                            "Missing State After Apply",
-                                            "The resource returned no state and no error.",
-                                        ));
-                                    }
-                                    Value::Null
-                                }
-                            }
-                        };
-                        response.new_identity = identity_data(r, &new_state);
-                        response.new_state = encode_into(&new_state, &r.typed.ty, &mut diags);
+                        let state =
+                            dispatch::apply_resource(r, &ctx, data.as_deref(), prior, planned, config, &mut diags)
+                                .await;
+                        response.new_identity = identity_data(r, &state);
+                        response.new_state = encode_into(&state, &r.ty, &mut diags);
                     }
                 }
                 response.diagnostics = wire(&diags);
@@ -655,32 +568,25 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             async {
                 let mut diags = Diagnostics::new();
                 let mut response = proto::import_resource_state::Response::default();
-                match (self.resource(&request.type_name), self.data()) {
-                    (Err(d), _) => diags.push(d),
-                    (Ok(_), None) => diags.push(not_configured()),
-                    (Ok(r), Some(data)) => {
-                        let ctx = self.context();
-                        let resource = &r.typed.implementation;
-                        let identity = request.identity.as_ref().and_then(|i| i.identity_data.as_ref());
-                        let state = match (identity, &r.identity) {
-                            (Some(raw), Some((_, ty))) if request.id.is_empty() => {
-                                match decode_dynamic(Some(raw), ty) {
-                                    Ok(identity) => resource.import_identity(&ctx, &data, &identity, &mut diags).await,
-                                    Err(d) => {
-                                        diags.push(d);
-                                        None
-                                    }
-                                }
-                            }
-                            _ => resource.import(&ctx, &data, &request.id, &mut diags).await,
+                match self.resource(&request.type_name) {
+                    Err(d) => diags.push(d),
+                    Ok(r) => {
+                        let raw_identity = request.identity.as_ref().and_then(|i| i.identity_data.as_ref());
+                        let identity = match (raw_identity, &r.identity) {
+                            (Some(raw), Some((_, ty))) => decode_dynamic(Some(raw), ty).map_err(|d| diags.push(d)).ok(),
+                            _ => None,
                         };
-                        if let Some(state) = state {
-                            let encoded = encode_into(&state, &r.typed.ty, &mut diags);
+                        let data = self.data();
+                        let ctx = self.context();
+                        let imported =
+                            dispatch::import_resource(r, &ctx, data.as_deref(), &request.id, identity, &mut diags)
+                                .await;
+                        if let Some(state) = imported {
                             response
                                 .imported_resources
                                 .push(proto::import_resource_state::ImportedResource {
                                     type_name: request.type_name.clone(),
-                                    state: encoded,
+                                    state: encode_into(&state, &r.ty, &mut diags),
                                     private: Vec::new(),
                                     identity: identity_data(r, &state),
                                 });
@@ -711,11 +617,11 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     .and_then(|d| decode_dynamic(request.config.as_ref(), &d.ty).map(|c| (d, c)));
                 match (decoded, self.data()) {
                     (Err(d), _) => diags.push(d),
-                    (Ok(_), None) => diags.push(not_configured()),
+                    (Ok(_), None) => diags.push(dispatch::not_configured()),
                     (Ok((d, config)), Some(data)) => {
                         let ctx = self.context();
                         if let Some(state) = d.implementation.read(&ctx, &data, config, &mut diags).await {
-                            require_wholly_known(&state, "The data source's result", &mut diags);
+                            dispatch::require_wholly_known(&state, "The data source's result", &mut diags);
                             response.state = encode_into(&state, &d.ty, &mut diags);
                         }
                     }
@@ -814,7 +720,7 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     .and_then(|a| decode_dynamic(request.config.as_ref(), &a.ty).map(|c| (a, c)));
                 match (checked, service.data()) {
                     (Err(d), _) => diags.push(d),
-                    (Ok(_), None) => diags.push(not_configured()),
+                    (Ok(_), None) => diags.push(dispatch::not_configured()),
                     (Ok((a, config)), Some(data)) => {
                         a.implementation
                             .invoke(&service.context(), &data, config, &progress, &mut diags)

@@ -1,10 +1,11 @@
 //! The framework: what a provider, a resource, a data source and an action implement.
 //!
-//! These traits see only this module's types ([`Value`], [`Schema`], [`Diagnostics`]),
-//! never protobuf. The server (`server.rs`) turns each RPC into one call here.
+//! These traits see typed models ([`Model`]), [`Schema`] and [`Diagnostics`], never
+//! protobuf or untyped values. [`super::dispatch`] adapts them to the object-safe
+//! handlers the server calls, decoding and encoding at that one boundary.
 //!
 //! Conventions:
-//! - Methods take `&mut Diagnostics` and return `Option<Value>`: return `Some` whenever the
+//! - Methods take `&mut Diagnostics` and return `Option<Model>`: return `Some` whenever the
 //!   remote object exists, even alongside errors, so that Terraform records (and taints) it.
 //! - Provider data is typed: `Provider::Data` is what `configure` built (a Graph client),
 //!   and every resource receives `&Data`. There are no runtime casts.
@@ -18,6 +19,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::Diagnostics;
+use super::dispatch::{ActionHandler, DataSourceHandler, ResourceHandler};
+use super::model::Model;
 use super::path::AttributePath;
 use super::schema::{IdentitySchema, Schema};
 use super::value::Value;
@@ -38,9 +41,9 @@ impl Context {
 
 /// What ConfigureProvider receives.
 #[derive(Clone, Debug)]
-pub struct ConfigureRequest {
+pub struct ConfigureRequest<C> {
     /// The provider block, possibly with unknown values (they depend on other resources).
-    pub config: Value,
+    pub config: C,
     /// The calling Terraform's version, e.g. "1.11.4" (empty if not sent).
     pub terraform_version: String,
 }
@@ -50,6 +53,8 @@ pub struct ConfigureRequest {
 pub trait Provider: Send + Sync + 'static {
     /// What `configure` builds and every resource receives.
     type Data: Send + Sync + 'static;
+    /// The provider block.
+    type Config: Model;
 
     /// The provider's type name, the prefix of every resource type (`entra`).
     fn type_name(&self) -> &'static str;
@@ -58,68 +63,84 @@ pub trait Provider: Send + Sync + 'static {
     fn schema(&self) -> Schema;
 
     /// Static checks of the provider block (values may be unknown).
-    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _ctx: &Context, _config: &Self::Config, _diags: &mut Diagnostics) {}
 
     /// Builds the provider data. Returning `None` without an error means "not configured
     /// yet" (configuration unknown at plan time): resources then plan without it.
-    async fn configure(&self, ctx: &Context, request: ConfigureRequest, diags: &mut Diagnostics) -> Option<Self::Data>;
+    async fn configure(
+        &self,
+        ctx: &Context,
+        request: ConfigureRequest<Self::Config>,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Data>;
 
-    /// The managed resource types.
-    fn resources(&self) -> Vec<Arc<dyn Resource<Self::Data>>>;
+    /// The managed resource types; each is any [`Resource`], behind the framework's
+    /// typed adapter: `Arc::new(MyResource)`.
+    fn resources(&self) -> Vec<Arc<dyn ResourceHandler<Self::Data>>>;
 
     /// The data source types.
-    fn data_sources(&self) -> Vec<Arc<dyn DataSource<Self::Data>>> {
+    fn data_sources(&self) -> Vec<Arc<dyn DataSourceHandler<Self::Data>>> {
         Vec::new()
     }
 
     /// The action types (Terraform 1.14+).
-    fn actions(&self) -> Vec<Arc<dyn Action<Self::Data>>> {
+    fn actions(&self) -> Vec<Arc<dyn ActionHandler<Self::Data>>> {
         Vec::new()
     }
 }
 
 /// What PlanResourceChange gives a resource, after the default plan (see [`super::plan`]).
 #[derive(Clone, Debug)]
-pub struct PlanRequest {
-    /// The state before the change; null on create.
-    pub prior: Value,
+pub struct PlanRequest<M> {
+    /// The state before the change; `None` on create.
+    pub prior: Option<M>,
     /// The configuration; may contain unknown values.
-    pub config: Value,
+    pub config: M,
 }
 
 /// The plan a resource may adjust.
 #[derive(Clone, Debug)]
-pub struct PlannedChange {
+pub struct PlannedChange<M> {
     /// The planned new state; starts as the default plan.
-    pub planned: Value,
-    /// Attribute paths whose change forces replacement; starts with the schema's
+    pub planned: M,
+    /// Attribute paths whose change forces replacement, besides the schema's
     /// `requires_replace` attributes that changed.
     pub requires_replace: Vec<AttributePath>,
 }
 
 /// What ApplyResourceChange gives a resource on update.
 #[derive(Clone, Debug)]
-pub struct UpdateRequest {
+pub struct UpdateRequest<M> {
     /// The state before the change.
-    pub prior: Value,
+    pub prior: M,
     /// The final planned state (wholly known apart from computed values).
-    pub planned: Value,
+    pub planned: M,
     /// The configuration.
-    pub config: Value,
+    pub config: M,
 }
 
 /// What a refresh found.
 #[derive(Clone, Debug)]
-pub enum ReadOutcome {
+pub enum ReadOutcome<M> {
     /// The object exists, with this state.
-    Found(Value),
+    Found(M),
     /// The object is gone: Terraform removes it from state.
     Gone,
 }
 
-/// A managed resource type.
+/// A managed resource type, written against its typed [`Model`].
+///
+/// The framework decodes every value Terraform sends into `Model` (a value that does not
+/// fit is a diagnostic on its attribute path, and the method is not called) and encodes
+/// what the method returns.
 #[async_trait]
 pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The state, plan and configuration of one object.
+    type Model: Model;
+    /// The identity (Terraform 1.12+); [`Empty`](super::model::Empty) when the resource
+    /// has none.
+    type Identity: Model;
+
     /// The full type name, e.g. `entra_group_license_assignment`.
     fn type_name(&self) -> &'static str;
 
@@ -132,12 +153,12 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     }
 
     /// The identity of the object that `state` describes; `None` when it cannot be told yet.
-    fn identity(&self, _state: &Value) -> Option<Value> {
+    fn identity(&self, _state: &Self::Model) -> Option<Self::Identity> {
         None
     }
 
     /// Static checks before the provider is configured (values may be unknown).
-    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _ctx: &Context, _config: &Self::Model, _diags: &mut Diagnostics) {}
 
     /// Adjusts the default plan for a create or update. `data` is `None` while the
     /// provider's configuration is unknown.
@@ -145,8 +166,8 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         &self,
         _ctx: &Context,
         _data: Option<&D>,
-        _request: &PlanRequest,
-        _change: &mut PlannedChange,
+        _request: &PlanRequest<Self::Model>,
+        _change: &mut PlannedChange<Self::Model>,
         _diags: &mut Diagnostics,
     ) {
     }
@@ -156,22 +177,34 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         &self,
         ctx: &Context,
         data: &D,
-        planned: Value,
-        config: Value,
+        planned: Self::Model,
+        config: Self::Model,
         diags: &mut Diagnostics,
-    ) -> Option<Value>;
+    ) -> Option<Self::Model>;
 
     /// Reads the object's current state.
-    async fn read(&self, ctx: &Context, data: &D, state: Value, diags: &mut Diagnostics) -> ReadOutcome;
+    async fn read(
+        &self,
+        ctx: &Context,
+        data: &D,
+        state: Self::Model,
+        diags: &mut Diagnostics,
+    ) -> ReadOutcome<Self::Model>;
 
     /// Updates the object in place.
-    async fn update(&self, ctx: &Context, data: &D, request: UpdateRequest, diags: &mut Diagnostics) -> Option<Value>;
+    async fn update(
+        &self,
+        ctx: &Context,
+        data: &D,
+        request: UpdateRequest<Self::Model>,
+        diags: &mut Diagnostics,
+    ) -> Option<Self::Model>;
 
     /// Deletes the object. An object that is already gone counts as deleted.
-    async fn delete(&self, ctx: &Context, data: &D, prior: Value, diags: &mut Diagnostics);
+    async fn delete(&self, ctx: &Context, data: &D, prior: Self::Model, diags: &mut Diagnostics);
 
     /// Turns an import ID into a state that `read` then completes.
-    async fn import(&self, _ctx: &Context, _data: &D, _id: &str, diags: &mut Diagnostics) -> Option<Value> {
+    async fn import(&self, _ctx: &Context, _data: &D, _id: &str, diags: &mut Diagnostics) -> Option<Self::Model> {
         diags.error(
             "Import Not Supported",
             format!("{} cannot be imported.", self.type_name()),
@@ -184,9 +217,9 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         &self,
         _ctx: &Context,
         _data: &D,
-        _identity: &Value,
+        _identity: Self::Identity,
         diags: &mut Diagnostics,
-    ) -> Option<Value> {
+    ) -> Option<Self::Model> {
         diags.error(
             "Import By Identity Not Supported",
             format!("{} cannot be imported by identity.", self.type_name()),
@@ -231,9 +264,12 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     }
 }
 
-/// A data source type.
+/// A data source type, written against its typed [`Model`].
 #[async_trait]
 pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The configuration and result.
+    type Model: Model;
+
     /// The full type name.
     fn type_name(&self) -> &'static str;
 
@@ -241,10 +277,10 @@ pub trait DataSource<D: Send + Sync + 'static>: Send + Sync + 'static {
     fn schema(&self) -> Schema;
 
     /// Static checks (values may be unknown).
-    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _ctx: &Context, _config: &Self::Model, _diags: &mut Diagnostics) {}
 
     /// Reads; returns the whole object (every computed attribute known).
-    async fn read(&self, ctx: &Context, data: &D, config: Value, diags: &mut Diagnostics) -> Option<Value>;
+    async fn read(&self, ctx: &Context, data: &D, config: Self::Model, diags: &mut Diagnostics) -> Option<Self::Model>;
 }
 
 /// Sends progress messages of a running action to Terraform.
@@ -269,6 +305,9 @@ impl Progress {
 /// An action type (Terraform 1.14+): invoked, not stored in state.
 #[async_trait]
 pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The action's `config` block.
+    type Model: Model;
+
     /// The full type name.
     fn type_name(&self) -> &'static str;
 
@@ -276,11 +315,11 @@ pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
     fn schema(&self) -> Schema;
 
     /// Static checks (values may be unknown).
-    async fn validate(&self, _ctx: &Context, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn validate(&self, _ctx: &Context, _config: &Self::Model, _diags: &mut Diagnostics) {}
 
     /// Checks at plan time; `data` is `None` while the provider's configuration is unknown.
-    async fn plan(&self, _ctx: &Context, _data: Option<&D>, _config: &Value, _diags: &mut Diagnostics) {}
+    async fn plan(&self, _ctx: &Context, _data: Option<&D>, _config: &Self::Model, _diags: &mut Diagnostics) {}
 
     /// Runs the action, reporting progress as it goes.
-    async fn invoke(&self, ctx: &Context, data: &D, config: Value, progress: &Progress, diags: &mut Diagnostics);
+    async fn invoke(&self, ctx: &Context, data: &D, config: Self::Model, progress: &Progress, diags: &mut Diagnostics);
 }

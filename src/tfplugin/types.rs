@@ -65,6 +65,22 @@ impl Type {
         Type::Map(Box::new(element))
     }
 
+    /// The same type without optional-attribute markers, as values on the wire have it.
+    pub fn without_optional_markers(&self) -> Type {
+        match self {
+            Type::List(t) => Type::list(t.without_optional_markers()),
+            Type::Set(t) => Type::set(t.without_optional_markers()),
+            Type::Map(t) => Type::map(t.without_optional_markers()),
+            Type::Tuple(ts) => Type::Tuple(ts.iter().map(Type::without_optional_markers).collect()),
+            Type::Object { attributes, .. } => Type::object(
+                attributes
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.without_optional_markers())),
+            ),
+            other => other.clone(),
+        }
+    }
+
     /// `object({...})` with every attribute required.
     pub fn object<K: Into<String>>(attributes: impl IntoIterator<Item = (K, Type)>) -> Self {
         Type::Object {

@@ -283,7 +283,7 @@ impl Value {
 
     /// Reads attribute `name` of an object as a typed [`Attr`], with errors naming `path`.
     pub fn attr<T: FromValue>(&self, name: &str) -> Result<Attr<T>, ValueError> {
-        Attr::from_value(self.get(name), &AttributePath::attr(name))
+        <Attr<T> as FromValue>::from_value(self.get(name), &AttributePath::attr(name))
     }
 }
 
@@ -344,13 +344,19 @@ impl<T> Attr<T> {
     }
 }
 
-impl<T: FromValue> Attr<T> {
-    /// Decodes a value found at `path`.
-    pub fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ValueError> {
+/// Null and unknown decode as such. A value that is only partly known (a list with an
+/// unknown element) decodes as [`Attr::Unknown`] when `T` cannot hold it: code that needs
+/// the value waits for it to be known, as it would for a wholly unknown one.
+impl<T: FromValue> FromValue for Attr<T> {
+    fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ValueError> {
         match value {
             Value::Null => Ok(Attr::Null),
             Value::Unknown(_) => Ok(Attr::Unknown),
-            known => T::from_value(known, path).map(Attr::Known),
+            known => match T::from_value(known, path) {
+                Ok(value) => Ok(Attr::Known(value)),
+                Err(_) if !known.is_wholly_known() => Ok(Attr::Unknown),
+                Err(error) => Err(error),
+            },
         }
     }
 }
@@ -423,21 +429,36 @@ impl FromValue for Value {
     }
 }
 
-/// Lists and sets decode into a `Vec`; an unknown element is an error (check
-/// [`Value::is_wholly_known`] first where unknown elements are possible).
+/// Lists and sets decode into a `Vec`. A null or unknown element is an error; inside a
+/// set it is reported on the set itself, since Terraform has no path to a set element.
 impl<T: FromValue> FromValue for Vec<T> {
     fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ValueError> {
-        let items = value
-            .as_elements()
-            .ok_or_else(|| mismatch(path, "a list or set", value))?;
+        let (items, is_set) = match value {
+            Value::List(items) => (items, false),
+            Value::Set(items) => (items, true),
+            other => return Err(mismatch(path, "a list or set", other)),
+        };
         items
             .iter()
             .enumerate()
-            .map(|(i, item)| match item {
-                Value::Null | Value::Unknown(_) => Err(mismatch(&path.index(i), "a known element", item)),
-                known => T::from_value(known, &path.index(i)),
+            .map(|(i, item)| {
+                let element_path = if is_set { path.clone() } else { path.index(i) };
+                match item {
+                    Value::Null => Err(ValueError {
+                        path: element_path,
+                        message: "a null element is not allowed here; remove it".to_owned(),
+                    }),
+                    Value::Unknown(_) => Err(mismatch(&element_path, "a known element", item)),
+                    known => T::from_value(known, &element_path),
+                }
             })
             .collect()
+    }
+}
+
+impl<T: FromValue> FromValue for SetOf<T> {
+    fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ValueError> {
+        Vec::from_value(value, path).map(SetOf)
     }
 }
 

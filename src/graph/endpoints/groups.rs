@@ -16,11 +16,11 @@ use crate::graph::error::GraphError;
 use crate::graph::models::{AssignedLicense, Group, User};
 
 /// Permission to read groups.
-pub const READ_PERMISSION: &str = "Group.Read.All";
+const READ_PERMISSION: &str = "Group.Read.All";
 /// Permission to assign licences.
-pub const ASSIGN_PERMISSION: &str = "LicenseAssignment.ReadWrite.All";
+const ASSIGN_PERMISSION: &str = "LicenseAssignment.ReadWrite.All";
 /// Permission to list members.
-pub const MEMBERS_PERMISSION: &str = "GroupMember.Read.All";
+const MEMBERS_PERMISSION: &str = "GroupMember.Read.All";
 
 /// The group properties the licensing resources select.
 pub const LICENSING_SELECT: &str = "id,displayName,securityEnabled,assignedLicenses,licenseProcessingState";
@@ -32,7 +32,7 @@ impl GraphClient {
         match self.send::<Group>(cancel, Method::GET, &path, None).await {
             Ok(answer) => Ok(Some(answer.body)),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => Err(e.needing(READ_PERMISSION)),
         }
     }
 
@@ -43,7 +43,9 @@ impl GraphClient {
             .append_pair("$filter", &filter)
             .append_pair("$select", "id,displayName,securityEnabled")
             .finish();
-        self.get_all(cancel, &format!("/groups?{query}")).await
+        self.get_all(cancel, &format!("/groups?{query}"))
+            .await
+            .map_err(|e| e.needing(READ_PERMISSION))
     }
 
     /// One `assignLicense` call. Both arrays are always sent; `disabledPlans` is always an
@@ -63,6 +65,7 @@ impl GraphClient {
             Some(&body),
         )
         .await
+        .map_err(|e| e.needing(ASSIGN_PERMISSION))
     }
 
     /// Direct members with their effective licences (for the seat forecast).
@@ -75,7 +78,9 @@ impl GraphClient {
             "/groups/{}/members?$select=id,userPrincipalName,assignedLicenses&$top=999",
             encode(group_id)
         );
-        self.get_all(cancel, &path).await
+        self.get_all(cancel, &path)
+            .await
+            .map_err(|e| e.needing(MEMBERS_PERMISSION))
     }
 
     /// Members whose licences from this group are in error, with their licence states.
@@ -88,7 +93,9 @@ impl GraphClient {
             "/groups/{}/membersWithLicenseErrors?$select=id,userPrincipalName,licenseAssignmentStates&$top=999",
             encode(group_id)
         );
-        self.get_all(cancel, &path).await
+        self.get_all(cancel, &path)
+            .await
+            .map_err(|e| e.needing(MEMBERS_PERMISSION))
     }
 }
 

@@ -8,11 +8,13 @@ use crate::graph::error::GraphError;
 use crate::graph::models::SubscribedSku;
 
 /// The permission to name when this call is refused.
-pub const PERMISSION: &str = "LicenseAssignment.Read.All";
+const PERMISSION: &str = "LicenseAssignment.Read.All";
 
 impl GraphClient {
     /// Every SKU the tenant subscribes to.
     pub async fn subscribed_skus(&self, cancel: &CancellationToken) -> Result<Vec<SubscribedSku>, GraphError> {
-        self.get_all(cancel, "/subscribedSkus").await
+        self.get_all(cancel, "/subscribedSkus")
+            .await
+            .map_err(|e| e.needing(PERMISSION))
     }
 }

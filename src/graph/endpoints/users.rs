@@ -13,9 +13,9 @@ use crate::graph::error::GraphError;
 use crate::graph::models::User;
 
 /// Permission to read users.
-pub const READ_PERMISSION: &str = "User.Read.All";
+const READ_PERMISSION: &str = "User.Read.All";
 /// Permission to reprocess users.
-pub const REPROCESS_PERMISSION: &str = "User.ReadWrite.All";
+const REPROCESS_PERMISSION: &str = "User.ReadWrite.All";
 
 impl GraphClient {
     /// A user with licences and licence states; `None` when it does not exist.
@@ -27,7 +27,7 @@ impl GraphClient {
         match self.send::<User>(cancel, Method::GET, &path, None).await {
             Ok(answer) => Ok(Some(answer.body)),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => Err(e.needing(READ_PERMISSION)),
         }
     }
 
@@ -37,5 +37,6 @@ impl GraphClient {
         self.send::<Json>(cancel, Method::POST, &path, Some(&Json::Object(Default::default())))
             .await
             .map(|_| ())
+            .map_err(|e| e.needing(REPROCESS_PERMISSION))
     }
 }

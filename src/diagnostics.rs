@@ -1,0 +1,240 @@
+//! The product's diagnostics, named once: the same situation always reads the same,
+//! whichever resource, data source or action meets it.
+//!
+//! Style (see `tfplugin::diagnostics`): a short Title Case summary, a detail that says what
+//! happened and what to do, names (part numbers, plan names) before GUIDs, the Graph
+//! request-id when there is one, and the attribute path whenever one attribute is at fault.
+
+use crate::graph::GraphError;
+use crate::licensing::catalog::{PlanList, Problem};
+use crate::tfplugin::{AttributePath, Diagnostic, Severity};
+
+/// A failed Graph call: `summary` says what could not be done, the detail what Graph said
+/// and what to do (the permission to grant on a 403, the settings to check on a 401).
+pub fn graph_error(summary: &str, error: &GraphError) -> Diagnostic {
+    let request = error
+        .request_id()
+        .map(|id| format!("\n\nGraph request-id: {id}"))
+        .unwrap_or_default();
+    let detail = match error {
+        GraphError::Api {
+            status: 403,
+            operation,
+            message,
+            ..
+        } => {
+            let grant = error.permission().map_or_else(
+                || "Grant the provider's application the Microsoft Graph application permission this call needs (with admin consent)".to_owned(),
+                |p| format!("Grant the provider's application the Microsoft Graph application permission {p} (with admin consent)"),
+            );
+            format!("{operation} was refused: {message}\n\n{grant}, or run as an identity that has it.{request}")
+        }
+        GraphError::Api {
+            status: 401,
+            operation,
+            message,
+            ..
+        } => format!(
+            "{operation} was refused because the access token was not accepted: {message}\n\nCheck the provider's tenant_id, client_id and credential settings (or ARM_* environment variables), and that the environment setting matches the tenant's cloud.{request}"
+        ),
+        GraphError::Api {
+            status,
+            operation,
+            code,
+            message,
+            ..
+        } => format!("{operation} failed with HTTP {status} {code}: {message}{request}"),
+        GraphError::Undecodable {
+            operation,
+            status,
+            message,
+            body,
+            ..
+        } => format!(
+            "{operation} returned HTTP {status} with a body the provider could not read ({message}):\n{body}{request}"
+        ),
+        GraphError::Transport { operation, message } => format!(
+            "{operation} could not reach Microsoft Graph: {message}\n\nCheck network access to the Graph endpoint, or graph_endpoint."
+        ),
+        GraphError::Auth { message } => message.clone(),
+        GraphError::Cancelled => "The operation was cancelled because Terraform asked the provider to stop.".to_owned(),
+    };
+    Diagnostic::error(summary, detail)
+}
+
+/// A failed Graph call that does not stop the operation.
+pub fn graph_warning(summary: &str, error: &GraphError) -> Diagnostic {
+    let mut diagnostic = graph_error(summary, error);
+    diagnostic.severity = Severity::Warning;
+    diagnostic
+}
+
+/// The group named by `group_id` does not exist.
+pub fn group_not_found(group_id: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Group Not Found",
+        format!("There is no group {group_id} in the tenant. Check group_id; to find a group by name, use the entra_group data source."),
+    )
+    .at(AttributePath::attr("group_id"))
+}
+
+/// A user listed in `user_ids` does not exist.
+pub fn user_not_found(user: &str) -> Diagnostic {
+    Diagnostic::error(
+        "User Not Found",
+        format!("There is no user {user:?} in the tenant, so it was not reprocessed. Remove it from user_ids; the other users were processed."),
+    )
+    .at(AttributePath::attr("user_ids"))
+}
+
+/// A user disappeared between two calls.
+pub fn user_vanished(user: &str) -> Diagnostic {
+    Diagnostic::error(
+        "User Not Found",
+        format!("User {user:?} disappeared while it was reprocessed."),
+    )
+}
+
+/// The subscribed SKUs could not be read.
+pub fn subscribed_skus_unreadable(error: &GraphError) -> Diagnostic {
+    graph_error("Unable to Read Subscribed SKUs", error)
+}
+
+/// A problem with the licence `licenses[key]`, placed on that licence.
+pub fn license_problem(key: &str, problem: &Problem) -> Diagnostic {
+    let (summary, detail) = match problem {
+        Problem::UnknownSku { closest } => (
+            "Unknown License SKU",
+            format!(
+                "The tenant does not subscribe to a SKU {key:?}. Closest part numbers: {}. Use a part number or SKU ID from the entra_subscribed_skus data source.",
+                closest.join(", ")
+            ),
+        ),
+        Problem::DuplicateSku {
+            first_key,
+            part_number,
+            sku_id,
+        } => (
+            "Duplicate License SKU",
+            format!(
+                "licenses[{first_key:?}] and licenses[{key:?}] both name {part_number} ({sku_id}). List each SKU once."
+            ),
+        ),
+        Problem::CompanySku { part_number } => (
+            "License SKU Cannot Be Assigned",
+            format!("{part_number} applies to the whole company, not to users: it cannot be assigned to a group."),
+        ),
+        Problem::InactiveSku { part_number, status } => (
+            "License SKU Not Active",
+            format!(
+                "The subscription for {part_number} is {status}: its licences cannot be assigned. Reactivate or renew it, or remove this licence."
+            ),
+        ),
+        Problem::GracePeriod { part_number } => (
+            "License SKU In Grace Period",
+            format!(
+                "The subscription for {part_number} has expired and is in its grace period; renew it before it is suspended."
+            ),
+        ),
+        Problem::PlanNotInSku {
+            list,
+            plan,
+            part_number,
+            plans,
+        } => (
+            "Service Plan Not In SKU",
+            format!(
+                "{plan:?} in {} is not a service plan of {part_number}. Its plans are: {}.",
+                match list {
+                    PlanList::Disabled => "disabled_plans",
+                    PlanList::Enabled => "enabled_plans",
+                },
+                plans.join(", ")
+            ),
+        ),
+    };
+    let diagnostic = if problem.is_error() {
+        Diagnostic::error(summary, detail)
+    } else {
+        Diagnostic::warning(summary, detail)
+    };
+    // Terraform cannot point inside a set nested in a map, but it can point at the licence.
+    diagnostic.at(AttributePath::attr("licenses").key(key))
+}
+
+/// "1 member", "2 members".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16) -> GraphError {
+        GraphError::Api {
+            operation: "POST /groups/g/assignLicense".into(),
+            status,
+            code: "Authorization_RequestDenied".into(),
+            message: "Insufficient privileges to complete the operation.".into(),
+            request_id: Some("req-1".into()),
+            permission: None,
+        }
+    }
+
+    #[test]
+    fn forbidden_names_the_permission_and_request_id() {
+        let d = graph_error(
+            "Unable to Assign Licenses",
+            &api(403).needing("LicenseAssignment.ReadWrite.All"),
+        );
+        assert_eq!(d.summary, "Unable to Assign Licenses");
+        assert!(
+            d.detail.contains("permission LicenseAssignment.ReadWrite.All"),
+            "{}",
+            d.detail
+        );
+        assert!(d.detail.contains("Graph request-id: req-1"));
+        assert_eq!(graph_warning("x", &api(403)).severity, Severity::Warning);
+    }
+
+    #[test]
+    fn unauthorized_says_how_to_fix_auth() {
+        let d = graph_error("Unable to Read Group", &api(401));
+        assert!(d.detail.contains("tenant_id, client_id"), "{}", d.detail);
+    }
+
+    #[test]
+    fn the_same_situation_reads_the_same_and_is_placed() {
+        assert_eq!(group_not_found("g").path, Some(AttributePath::attr("group_id")));
+        assert_eq!(group_not_found("g"), group_not_found("g"));
+        let problem = Problem::PlanNotInSku {
+            list: PlanList::Enabled,
+            plan: "TEAMS2".into(),
+            part_number: "SPE_E5".into(),
+            plans: vec!["TEAMS1".into()],
+        };
+        let d = license_problem("SPE_E5", &problem);
+        assert_eq!(d.path, Some(AttributePath::attr("licenses").key("SPE_E5")));
+        assert!(
+            d.detail.contains("enabled_plans") && d.detail.contains("TEAMS1"),
+            "{}",
+            d.detail
+        );
+        let warning = license_problem(
+            "X",
+            &Problem::GracePeriod {
+                part_number: "X".into(),
+            },
+        );
+        assert_eq!(warning.severity, Severity::Warning);
+        assert_eq!(
+            (count(1, "member"), count(4, "member")),
+            ("1 member".into(), "4 members".into())
+        );
+    }
+}

@@ -1,0 +1,1038 @@
+//! The lifecycle rules between the wire and the typed resources.
+//!
+//! `server.rs` only turns protobuf into [`Value`]s and back; everything Terraform's
+//! resource lifecycle asks of a provider is decided here, once, for every resource:
+//! - decoding into the resource's model and encoding back, with path-scoped diagnostics
+//!   when a value does not fit (the typed methods are then not called);
+//! - plan: destroy plans pass through, computed nulls become unknown, the resource adjusts,
+//!   `requires_replace` is collected, attributes the resource left alone keep the exact
+//!   value Terraform sent (refinements, partly unknown collections);
+//! - apply: create, update or delete by what is null; a failed delete keeps the object, a
+//!   missing or partly unknown new state is a provider bug;
+//! - read: an unconfigured provider keeps the state, a vanished object leaves state;
+//! - import: by identity when Terraform sends one and no ID, by ID otherwise;
+//! - identity: derived from a wholly known state only.
+//!
+//! The object-safe handler traits ([`ResourceHandler`], [`DataSourceHandler`],
+//! [`ActionHandler`]) are implemented for every typed [`Resource`], [`DataSource`] and
+//! [`Action`], so the server keeps one path for all of them.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::diagnostics::{Diagnostic, Diagnostics};
+use super::model::{Model, TfType};
+use super::path::AttributePath;
+use super::plan;
+use super::schema::{IdentitySchema, Schema};
+use super::traits::{
+    Action, Context, DataSource, PlanRequest, PlannedChange, Progress, ReadOutcome, Resource, UpdateRequest,
+};
+use super::types::Type;
+use super::value::{FromValue, IntoValue, Value};
+
+/// Decodes `value` into `M`, or records why it does not fit. Configuration that does not
+/// fit (a null element in a set) is the practitioner's to fix; anything else is a bug.
+fn decode<M: Model>(value: &Value, what: Decoding, diags: &mut Diagnostics) -> Option<M> {
+    match M::from_value(value, &AttributePath::root()) {
+        Ok(model) => Some(model),
+        Err(error) => {
+            let diagnostic = match what {
+                Decoding::Config => Diagnostic::error(
+                    "Invalid Configuration Value",
+                    format!("{}: {}.", error.path, error.message),
+                ),
+                Decoding::Other(name) => Diagnostic::provider_bug(
+                    "Unreadable Value",
+                    format!(
+                        "The {name} does not fit the schema at {}: {}",
+                        error.path, error.message
+                    ),
+                ),
+            };
+            diags.push(diagnostic.at(error.path));
+            None
+        }
+    }
+}
+
+/// Decodes a configuration (the provider block) into its model.
+pub(crate) fn decode_config<M: Model>(value: &Value) -> Result<M, Diagnostic> {
+    let mut diags = Diagnostics::new();
+    decode::<M>(value, Decoding::Config, &mut diags)
+        .ok_or_else(|| diags.into_vec().pop().expect("a failed decoding leaves a diagnostic"))
+}
+
+#[derive(Clone, Copy)]
+enum Decoding {
+    Config,
+    Other(&'static str),
+}
+
+/// `None` for a null value (no prior state), the model otherwise.
+fn decode_optional<M: Model>(value: &Value, what: &'static str, diags: &mut Diagnostics) -> Result<Option<M>, ()> {
+    if value.is_null() {
+        return Ok(None);
+    }
+    decode(value, Decoding::Other(what), diags).map(Some).ok_or(())
+}
+
+/// Where the typed result equals the typed reading of what Terraform sent, keep what
+/// Terraform sent: decoding is lossy only for unknowns, and this keeps them exact.
+fn keep_untouched(sent: Value, typed_sent: &Value, typed_result: Value) -> Value {
+    match (sent, typed_result) {
+        (Value::Map(mut sent), Value::Map(result)) => {
+            let typed_sent = typed_sent.as_map();
+            Value::Map(
+                result
+                    .into_iter()
+                    .map(|(key, value)| {
+                        let typed = typed_sent.and_then(|m| m.get(&key));
+                        let value = match (sent.remove(&key), typed) {
+                            (Some(original), Some(typed)) => keep_untouched(original, typed, value),
+                            _ => value,
+                        };
+                        (key, value)
+                    })
+                    .collect(),
+            )
+        }
+        (sent, result) if &result == typed_sent => sent,
+        (_, result) => result,
+    }
+}
+
+/// A managed resource as the server sees it: untyped, object-safe.
+#[async_trait]
+pub trait ResourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name.
+    fn type_name(&self) -> &'static str;
+    /// The schema.
+    fn schema(&self) -> Schema;
+    /// The identity schema, if any.
+    fn identity_schema(&self) -> Option<IdentitySchema>;
+    /// The type of the resource's model (must equal the schema's implied type).
+    fn model_type(&self) -> Type;
+    /// The identity of a state.
+    fn identity(&self, state: &Value) -> Option<Value>;
+    /// ValidateResourceConfig.
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics);
+    /// The resource's part of a create or update plan; returns the planned state and the
+    /// extra replacement paths.
+    async fn plan(
+        &self,
+        ctx: &Context,
+        data: Option<&D>,
+        prior: &Value,
+        config: &Value,
+        planned: Value,
+        diags: &mut Diagnostics,
+    ) -> (Value, Vec<AttributePath>);
+    /// Create.
+    async fn create(
+        &self,
+        ctx: &Context,
+        data: &D,
+        planned: Value,
+        config: Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+    /// Read.
+    async fn read(&self, ctx: &Context, data: &D, state: Value, diags: &mut Diagnostics) -> ReadOutcome<Value>;
+    /// Update.
+    async fn update(
+        &self,
+        ctx: &Context,
+        data: &D,
+        request: UpdateRequest<Value>,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+    /// Delete.
+    async fn delete(&self, ctx: &Context, data: &D, prior: Value, diags: &mut Diagnostics);
+    /// Import by ID.
+    async fn import(&self, ctx: &Context, data: &D, id: &str, diags: &mut Diagnostics) -> Option<Value>;
+    /// Import by identity.
+    async fn import_identity(
+        &self,
+        ctx: &Context,
+        data: &D,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+    /// UpgradeResourceState.
+    async fn upgrade_state(
+        &self,
+        ctx: &Context,
+        version: i64,
+        raw_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value>;
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, R: Resource<D>> ResourceHandler<D> for R {
+    fn type_name(&self) -> &'static str {
+        Resource::type_name(self)
+    }
+
+    fn schema(&self) -> Schema {
+        Resource::schema(self)
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Resource::identity_schema(self)
+    }
+
+    fn model_type(&self) -> Type {
+        R::Model::tf_type()
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let state = R::Model::from_value(state, &AttributePath::root()).ok()?;
+        Resource::identity(self, &state).map(IntoValue::into_value)
+    }
+
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        if let Some(config) = decode::<R::Model>(config, Decoding::Config, diags) {
+            Resource::validate(self, ctx, &config, diags).await;
+        }
+    }
+
+    async fn plan(
+        &self,
+        ctx: &Context,
+        data: Option<&D>,
+        prior: &Value,
+        config: &Value,
+        planned: Value,
+        diags: &mut Diagnostics,
+    ) -> (Value, Vec<AttributePath>) {
+        let Ok(prior) = decode_optional::<R::Model>(prior, "prior state", diags) else {
+            return (planned, Vec::new());
+        };
+        let (Some(config), Some(typed_planned)) = (
+            decode::<R::Model>(config, Decoding::Config, diags),
+            decode::<R::Model>(&planned, Decoding::Other("proposed plan"), diags),
+        ) else {
+            return (planned, Vec::new());
+        };
+        let typed_sent = typed_planned.clone().into_value();
+        let request = PlanRequest { prior, config };
+        let mut change = PlannedChange {
+            planned: typed_planned,
+            requires_replace: Vec::new(),
+        };
+        Resource::plan(self, ctx, data, &request, &mut change, diags).await;
+        let result = keep_untouched(planned, &typed_sent, change.planned.into_value());
+        (result, change.requires_replace)
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        data: &D,
+        planned: Value,
+        config: Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let planned = decode::<R::Model>(&planned, Decoding::Other("planned state"), diags)?;
+        let config = decode::<R::Model>(&config, Decoding::Config, diags)?;
+        Resource::create(self, ctx, data, planned, config, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+
+    async fn read(&self, ctx: &Context, data: &D, state: Value, diags: &mut Diagnostics) -> ReadOutcome<Value> {
+        let Some(typed) = decode::<R::Model>(&state, Decoding::Other("stored state"), diags) else {
+            return ReadOutcome::Found(state);
+        };
+        match Resource::read(self, ctx, data, typed, diags).await {
+            ReadOutcome::Found(state) => ReadOutcome::Found(state.into_value()),
+            ReadOutcome::Gone => ReadOutcome::Gone,
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        data: &D,
+        request: UpdateRequest<Value>,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let prior = decode::<R::Model>(&request.prior, Decoding::Other("prior state"), diags)?;
+        let planned = decode::<R::Model>(&request.planned, Decoding::Other("planned state"), diags)?;
+        let config = decode::<R::Model>(&request.config, Decoding::Config, diags)?;
+        let request = UpdateRequest { prior, planned, config };
+        Resource::update(self, ctx, data, request, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+
+    async fn delete(&self, ctx: &Context, data: &D, prior: Value, diags: &mut Diagnostics) {
+        if let Some(prior) = decode::<R::Model>(&prior, Decoding::Other("prior state"), diags) {
+            Resource::delete(self, ctx, data, prior, diags).await;
+        }
+    }
+
+    async fn import(&self, ctx: &Context, data: &D, id: &str, diags: &mut Diagnostics) -> Option<Value> {
+        Resource::import(self, ctx, data, id, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context,
+        data: &D,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let identity = decode::<R::Identity>(identity, Decoding::Config, diags)?;
+        Resource::import_identity(self, ctx, data, identity, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+
+    async fn upgrade_state(
+        &self,
+        ctx: &Context,
+        version: i64,
+        raw_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        Resource::upgrade_state(self, ctx, version, raw_json, diags).await
+    }
+}
+
+/// A data source as the server sees it.
+#[async_trait]
+pub trait DataSourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name.
+    fn type_name(&self) -> &'static str;
+    /// The schema.
+    fn schema(&self) -> Schema;
+    /// The type of the data source's model.
+    fn model_type(&self) -> Type;
+    /// ValidateDataResourceConfig.
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics);
+    /// ReadDataSource.
+    async fn read(&self, ctx: &Context, data: &D, config: Value, diags: &mut Diagnostics) -> Option<Value>;
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, S: DataSource<D>> DataSourceHandler<D> for S {
+    fn type_name(&self) -> &'static str {
+        DataSource::type_name(self)
+    }
+
+    fn schema(&self) -> Schema {
+        DataSource::schema(self)
+    }
+
+    fn model_type(&self) -> Type {
+        S::Model::tf_type()
+    }
+
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        if let Some(config) = decode::<S::Model>(config, Decoding::Config, diags) {
+            DataSource::validate(self, ctx, &config, diags).await;
+        }
+    }
+
+    async fn read(&self, ctx: &Context, data: &D, config: Value, diags: &mut Diagnostics) -> Option<Value> {
+        let config = decode::<S::Model>(&config, Decoding::Config, diags)?;
+        DataSource::read(self, ctx, data, config, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+}
+
+/// An action as the server sees it.
+#[async_trait]
+pub trait ActionHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The full type name.
+    fn type_name(&self) -> &'static str;
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+    /// The type of the action's model.
+    fn model_type(&self) -> Type;
+    /// ValidateActionConfig.
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics);
+    /// PlanAction.
+    async fn plan(&self, ctx: &Context, data: Option<&D>, config: &Value, diags: &mut Diagnostics);
+    /// InvokeAction.
+    async fn invoke(&self, ctx: &Context, data: &D, config: Value, progress: &Progress, diags: &mut Diagnostics);
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, A: Action<D>> ActionHandler<D> for A {
+    fn type_name(&self) -> &'static str {
+        Action::type_name(self)
+    }
+
+    fn schema(&self) -> Schema {
+        Action::schema(self)
+    }
+
+    fn model_type(&self) -> Type {
+        A::Model::tf_type()
+    }
+
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        if let Some(config) = decode::<A::Model>(config, Decoding::Config, diags) {
+            Action::validate(self, ctx, &config, diags).await;
+        }
+    }
+
+    async fn plan(&self, ctx: &Context, data: Option<&D>, config: &Value, diags: &mut Diagnostics) {
+        if let Some(config) = decode::<A::Model>(config, Decoding::Config, diags) {
+            Action::plan(self, ctx, data, &config, diags).await;
+        }
+    }
+
+    async fn invoke(&self, ctx: &Context, data: &D, config: Value, progress: &Progress, diags: &mut Diagnostics) {
+        if let Some(config) = decode::<A::Model>(&config, Decoding::Config, diags) {
+            Action::invoke(self, ctx, data, config, progress, diags).await;
+        }
+    }
+}
+
+/// A registered resource type: its handler with the schema and types computed once.
+pub(crate) struct ResourceEntry<D> {
+    pub(crate) handler: Arc<dyn ResourceHandler<D>>,
+    pub(crate) schema: Schema,
+    pub(crate) ty: Type,
+    pub(crate) identity: Option<(IdentitySchema, Type)>,
+}
+
+impl<D: Send + Sync + 'static> ResourceEntry<D> {
+    pub(crate) fn new(handler: Arc<dyn ResourceHandler<D>>) -> Self {
+        let schema = handler.schema();
+        let ty = schema.implied_type();
+        let identity = handler.identity_schema().map(|s| {
+            let ty = s.implied_type();
+            (s, ty)
+        });
+        Self {
+            handler,
+            schema,
+            ty,
+            identity,
+        }
+    }
+
+    /// The identity of `state`, when the resource has one and it is wholly known.
+    pub(crate) fn identity_of(&self, state: &Value) -> Option<(Value, &Type)> {
+        let (_, ty) = self.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let identity = self.handler.identity(state)?;
+        identity.is_wholly_known().then_some((identity, ty))
+    }
+}
+
+/// The outcome of PlanResourceChange.
+#[derive(Debug)]
+pub(crate) struct PlanOutcome {
+    pub(crate) planned: Value,
+    pub(crate) requires_replace: Vec<AttributePath>,
+}
+
+/// PlanResourceChange's rules.
+pub(crate) async fn plan_resource<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    ctx: &Context,
+    data: Option<&D>,
+    prior: Value,
+    proposed: Value,
+    config: Value,
+    diags: &mut Diagnostics,
+) -> PlanOutcome {
+    if proposed.is_null() {
+        // Destroy: the planned state is null, and there is nothing to adjust.
+        return PlanOutcome {
+            planned: Value::Null,
+            requires_replace: Vec::new(),
+        };
+    }
+    let block = &entry.schema.block;
+    let planned = plan::mark_computed_nulls_unknown(block, &prior, &config, proposed);
+    let (planned, extra) = entry.handler.plan(ctx, data, &prior, &config, planned, diags).await;
+    let mut requires_replace = plan::requires_replace(block, &prior, &planned);
+    requires_replace.extend(extra);
+    requires_replace.sort();
+    requires_replace.dedup();
+    PlanOutcome {
+        planned,
+        requires_replace,
+    }
+}
+
+/// ApplyResourceChange's rules; returns the new state (null when the object is gone).
+pub(crate) async fn apply_resource<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    ctx: &Context,
+    data: Option<&D>,
+    prior: Value,
+    planned: Value,
+    config: Value,
+    diags: &mut Diagnostics,
+) -> Value {
+    let Some(data) = data else {
+        diags.push(not_configured());
+        return prior;
+    };
+    let handler = &entry.handler;
+    if planned.is_null() {
+        handler.delete(ctx, data, prior.clone(), diags).await;
+        // A failed delete leaves the object in state.
+        return if diags.has_errors() { prior } else { Value::Null };
+    }
+    let result = if prior.is_null() {
+        handler.create(ctx, data, planned, config, diags).await
+    } else {
+        let request = UpdateRequest { prior, planned, config };
+        handler.update(ctx, data, request, diags).await
+    };
+    match result {
+        Some(state) => {
+            require_wholly_known(&state, "The new state", diags);
+            state
+        }
+        None => {
+            if !diags.has_errors() {
+                diags.push(Diagnostic::provider_bug(
+                    "Missing State After Apply",
+                    "The resource returned no state and no error.",
+                ));
+            }
+            Value::Null
+        }
+    }
+}
+
+/// ReadResource's rules; returns the refreshed state (null when the object is gone).
+pub(crate) async fn read_resource<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    ctx: &Context,
+    data: Option<&D>,
+    state: Value,
+    diags: &mut Diagnostics,
+) -> Value {
+    // Unconfigured (provider configuration unknown): keep the state as it is.
+    let Some(data) = data else {
+        return state;
+    };
+    match entry.handler.read(ctx, data, state, diags).await {
+        ReadOutcome::Gone => Value::Null,
+        ReadOutcome::Found(state) => {
+            require_wholly_known(&state, "The refreshed state", diags);
+            state
+        }
+    }
+}
+
+/// ImportResourceState's rules: by identity when Terraform sends one without an ID.
+pub(crate) async fn import_resource<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    ctx: &Context,
+    data: Option<&D>,
+    id: &str,
+    identity: Option<Value>,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let Some(data) = data else {
+        diags.push(not_configured());
+        return None;
+    };
+    match identity {
+        Some(identity) if id.is_empty() && entry.identity.is_some() => {
+            entry.handler.import_identity(ctx, data, &identity, diags).await
+        }
+        _ => entry.handler.import(ctx, data, id, diags).await,
+    }
+}
+
+/// The error for operations that need the provider configured.
+pub(crate) fn not_configured() -> Diagnostic {
+    Diagnostic::error(
+        "Provider Not Configured",
+        "The provider configuration was not known when this operation ran (it depends on values known only after apply). Apply the resources it depends on first, for example with -target, then run this again.",
+    )
+}
+
+/// A provider bug when a value meant to be final still holds unknowns.
+pub(crate) fn require_wholly_known(value: &Value, what: &str, diags: &mut Diagnostics) {
+    if !diags.has_errors() && !value.is_wholly_known() {
+        diags.push(Diagnostic::provider_bug(
+            "Unknown Value After Apply",
+            format!("{what} still holds unknown values."),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::tfplugin::model::Empty;
+    use crate::tfplugin::schema::Attribute;
+    use crate::tfplugin::value::{Attr, SetOf};
+
+    crate::model! {
+        #[derive(Clone, Debug, Default, PartialEq)]
+        struct Thing {
+            id: Attr<String>,
+            name: Attr<String>,
+            tags: Attr<SetOf<String>>,
+            size: Attr<i64>,
+        }
+    }
+
+    crate::model! {
+        #[derive(Clone, Debug, Default, PartialEq)]
+        struct ThingIdentity {
+            id: Attr<String>,
+        }
+    }
+
+    /// A resource whose every call is recorded, and whose behaviour a case chooses.
+    #[derive(Default)]
+    struct Fake {
+        calls: Mutex<Vec<&'static str>>,
+        fail: bool,
+        gone: bool,
+        return_nothing: bool,
+    }
+
+    impl Fake {
+        fn called(&self, call: &'static str) {
+            self.calls.lock().unwrap().push(call);
+        }
+        fn calls(&self) -> Vec<&'static str> {
+            self.calls.lock().unwrap().clone()
+        }
+        fn finish(&self, mut model: Thing, diags: &mut Diagnostics) -> Option<Thing> {
+            if self.fail {
+                diags.error("Failed", "as the case asked");
+            }
+            if self.return_nothing {
+                return None;
+            }
+            model.id = Attr::Known("id-1".into());
+            model.size = Attr::Known(model.name.known().map_or(0, |n| n.len() as i64));
+            Some(model)
+        }
+    }
+
+    #[async_trait]
+    impl Resource<()> for Fake {
+        type Model = Thing;
+        type Identity = ThingIdentity;
+
+        fn type_name(&self) -> &'static str {
+            "test_thing"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema::new(
+                "test",
+                vec![
+                    Attribute::string("id").computed().use_state_for_unknown(),
+                    Attribute::string("name").required().requires_replace(),
+                    Attribute::new("tags", Type::set(Type::String)).optional(),
+                    Attribute::number("size").computed(),
+                ],
+            )
+        }
+
+        fn identity_schema(&self) -> Option<IdentitySchema> {
+            Some(IdentitySchema {
+                version: 0,
+                attributes: vec![super::super::schema::IdentityAttribute {
+                    name: "id".into(),
+                    ty: Type::String,
+                    required_for_import: true,
+                    description: "id".into(),
+                }],
+            })
+        }
+
+        fn identity(&self, state: &Thing) -> Option<ThingIdentity> {
+            Some(ThingIdentity { id: state.id.clone() })
+        }
+
+        async fn plan(
+            &self,
+            _ctx: &Context,
+            _data: Option<&()>,
+            request: &PlanRequest<Thing>,
+            change: &mut PlannedChange<Thing>,
+            _diags: &mut Diagnostics,
+        ) {
+            self.called("plan");
+            if let Attr::Known(name) = &request.config.name {
+                change.planned.size = Attr::Known(name.len() as i64);
+            }
+        }
+
+        async fn create(
+            &self,
+            _ctx: &Context,
+            _data: &(),
+            planned: Thing,
+            _config: Thing,
+            diags: &mut Diagnostics,
+        ) -> Option<Thing> {
+            self.called("create");
+            self.finish(planned, diags)
+        }
+
+        async fn read(&self, _ctx: &Context, _data: &(), state: Thing, _diags: &mut Diagnostics) -> ReadOutcome<Thing> {
+            self.called("read");
+            if self.gone {
+                ReadOutcome::Gone
+            } else {
+                ReadOutcome::Found(state)
+            }
+        }
+
+        async fn update(
+            &self,
+            _ctx: &Context,
+            _data: &(),
+            request: UpdateRequest<Thing>,
+            diags: &mut Diagnostics,
+        ) -> Option<Thing> {
+            self.called("update");
+            self.finish(request.planned, diags)
+        }
+
+        async fn delete(&self, _ctx: &Context, _data: &(), _prior: Thing, diags: &mut Diagnostics) {
+            self.called("delete");
+            if self.fail {
+                diags.error("Failed", "as the case asked");
+            }
+        }
+
+        async fn import(&self, _ctx: &Context, _data: &(), id: &str, _diags: &mut Diagnostics) -> Option<Thing> {
+            self.called("import");
+            Some(Thing {
+                id: Attr::Known(id.to_owned()),
+                ..Thing::default()
+            })
+        }
+
+        async fn import_identity(
+            &self,
+            _ctx: &Context,
+            _data: &(),
+            identity: ThingIdentity,
+            _diags: &mut Diagnostics,
+        ) -> Option<Thing> {
+            self.called("import_identity");
+            Some(Thing {
+                id: identity.id,
+                ..Thing::default()
+            })
+        }
+    }
+
+    fn thing(id: Value, name: &str, tags: Value, size: Value) -> Value {
+        Value::object([
+            ("id", id),
+            ("name", Value::string(name)),
+            ("tags", tags),
+            ("size", size),
+        ])
+    }
+
+    fn entry(fake: Fake) -> (ResourceEntry<()>, Arc<Fake>) {
+        let fake = Arc::new(fake);
+        (
+            ResourceEntry::new(Arc::clone(&fake) as Arc<dyn ResourceHandler<()>>),
+            fake,
+        )
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(future)
+    }
+
+    fn summaries(diags: &Diagnostics) -> Vec<String> {
+        diags.iter().map(|d| d.summary.clone()).collect()
+    }
+
+    #[test]
+    fn the_model_type_is_the_schema_type() {
+        let (entry, _) = entry(Fake::default());
+        assert_eq!(entry.handler.model_type(), entry.ty);
+        assert_eq!(Empty::tf_type(), Type::object(Vec::<(String, Type)>::new()));
+    }
+
+    #[test]
+    fn plan_rules() {
+        let known = |s: &str| Value::string(s);
+        let partly_unknown_tags = Value::Set(vec![Value::string("a"), Value::unknown()]);
+        struct Case {
+            name: &'static str,
+            prior: Value,
+            proposed: Value,
+            config: Value,
+            planned: Value,
+            replace: Vec<AttributePath>,
+            calls: Vec<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                name: "destroy passes through without calling the resource",
+                prior: thing(known("1"), "a", Value::Null, Value::number(1_i64)),
+                proposed: Value::Null,
+                config: Value::Null,
+                planned: Value::Null,
+                replace: vec![],
+                calls: vec![],
+            },
+            Case {
+                name: "create: computed nulls unknown, then the resource fills what it knows",
+                prior: Value::Null,
+                proposed: thing(Value::Null, "abc", Value::Null, Value::Null),
+                config: thing(Value::Null, "abc", Value::Null, Value::Null),
+                planned: thing(Value::unknown(), "abc", Value::Null, Value::number(3_i64)),
+                replace: vec![],
+                calls: vec!["plan"],
+            },
+            Case {
+                name: "a partly unknown set the resource left alone comes back exactly",
+                prior: Value::Null,
+                proposed: thing(Value::Null, "abc", partly_unknown_tags.clone(), Value::Null),
+                config: thing(Value::Null, "abc", partly_unknown_tags.clone(), Value::Null),
+                planned: thing(Value::unknown(), "abc", partly_unknown_tags, Value::number(3_i64)),
+                replace: vec![],
+                calls: vec!["plan"],
+            },
+            Case {
+                name: "a changed requires_replace attribute is reported; stable ids kept",
+                prior: thing(known("1"), "a", Value::Null, Value::number(1_i64)),
+                proposed: thing(known("1"), "bb", Value::Null, Value::number(1_i64)),
+                config: thing(Value::Null, "bb", Value::Null, Value::Null),
+                planned: thing(known("1"), "bb", Value::Null, Value::number(2_i64)),
+                replace: vec![AttributePath::attr("name")],
+                calls: vec!["plan"],
+            },
+        ];
+        for case in cases {
+            let (entry, fake) = entry(Fake::default());
+            let mut diags = Diagnostics::new();
+            let outcome = block_on(plan_resource(
+                &entry,
+                &Context::default(),
+                Some(&()),
+                case.prior,
+                case.proposed,
+                case.config,
+                &mut diags,
+            ));
+            assert!(diags.is_empty(), "{}: {diags:?}", case.name);
+            assert_eq!(outcome.planned, case.planned, "{}", case.name);
+            assert_eq!(outcome.requires_replace, case.replace, "{}", case.name);
+            assert_eq!(fake.calls(), case.calls, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn a_null_in_a_set_is_a_configuration_error_on_the_set() {
+        let (entry, fake) = entry(Fake::default());
+        let config = thing(Value::Null, "a", Value::Set(vec![Value::Null]), Value::Null);
+        let mut diags = Diagnostics::new();
+        block_on(entry.handler.validate(&Context::default(), &config, &mut diags));
+        let d = diags.iter().next().expect("a diagnostic");
+        assert_eq!(d.summary, "Invalid Configuration Value");
+        assert_eq!(d.path, Some(AttributePath::attr("tags")));
+        assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn apply_rules() {
+        let prior = thing(Value::string("id-1"), "a", Value::Null, Value::number(1_i64));
+        let planned_create = thing(Value::unknown(), "abc", Value::Null, Value::unknown());
+        struct Case {
+            name: &'static str,
+            fake: Fake,
+            configured: bool,
+            prior: Value,
+            planned: Value,
+            state: Value,
+            errors: Vec<&'static str>,
+            calls: Vec<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                name: "create",
+                fake: Fake::default(),
+                configured: true,
+                prior: Value::Null,
+                planned: planned_create.clone(),
+                state: thing(Value::string("id-1"), "abc", Value::Null, Value::number(3_i64)),
+                errors: vec![],
+                calls: vec!["create"],
+            },
+            Case {
+                name: "update",
+                fake: Fake::default(),
+                configured: true,
+                prior: prior.clone(),
+                planned: thing(Value::string("id-1"), "ab", Value::Null, Value::unknown()),
+                state: thing(Value::string("id-1"), "ab", Value::Null, Value::number(2_i64)),
+                errors: vec![],
+                calls: vec!["update"],
+            },
+            Case {
+                name: "delete",
+                fake: Fake::default(),
+                configured: true,
+                prior: prior.clone(),
+                planned: Value::Null,
+                state: Value::Null,
+                errors: vec![],
+                calls: vec!["delete"],
+            },
+            Case {
+                name: "a failed delete keeps the object",
+                fake: Fake {
+                    fail: true,
+                    ..Fake::default()
+                },
+                configured: true,
+                prior: prior.clone(),
+                planned: Value::Null,
+                state: prior.clone(),
+                errors: vec!["Failed"],
+                calls: vec!["delete"],
+            },
+            Case {
+                name: "no state and no error is a provider bug",
+                fake: Fake {
+                    return_nothing: true,
+                    ..Fake::default()
+                },
+                configured: true,
+                prior: Value::Null,
+                planned: planned_create.clone(),
+                state: Value::Null,
+                errors: vec!["Missing State After Apply"],
+                calls: vec!["create"],
+            },
+            Case {
+                name: "an object returned with an error is kept (Terraform taints it)",
+                fake: Fake {
+                    fail: true,
+                    ..Fake::default()
+                },
+                configured: true,
+                prior: Value::Null,
+                planned: planned_create.clone(),
+                state: thing(Value::string("id-1"), "abc", Value::Null, Value::number(3_i64)),
+                errors: vec!["Failed"],
+                calls: vec!["create"],
+            },
+            Case {
+                name: "unconfigured provider: nothing is applied",
+                fake: Fake::default(),
+                configured: false,
+                prior: Value::Null,
+                planned: planned_create.clone(),
+                state: Value::Null,
+                errors: vec!["Provider Not Configured"],
+                calls: vec![],
+            },
+        ];
+        for case in cases {
+            let (entry, fake) = entry(case.fake);
+            let mut diags = Diagnostics::new();
+            let config = case.planned.clone();
+            let data = case.configured.then_some(&());
+            let state = block_on(apply_resource(
+                &entry,
+                &Context::default(),
+                data,
+                case.prior,
+                case.planned,
+                config,
+                &mut diags,
+            ));
+            assert_eq!(state, case.state, "{}", case.name);
+            assert_eq!(summaries(&diags), case.errors, "{}", case.name);
+            assert_eq!(fake.calls(), case.calls, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn read_import_and_identity_rules() {
+        let state = thing(Value::string("id-1"), "a", Value::Null, Value::number(1_i64));
+        let mut diags = Diagnostics::new();
+        let ctx = Context::default();
+
+        let (entry, fake) = entry(Fake::default());
+        assert_eq!(
+            block_on(read_resource(&entry, &ctx, None, state.clone(), &mut diags)),
+            state,
+            "unconfigured: the state is kept"
+        );
+        assert!(fake.calls().is_empty());
+        assert_eq!(
+            block_on(read_resource(&entry, &ctx, Some(&()), state.clone(), &mut diags)),
+            state
+        );
+
+        let (gone, _) = self::entry(Fake {
+            gone: true,
+            ..Fake::default()
+        });
+        assert_eq!(
+            block_on(read_resource(&gone, &ctx, Some(&()), state.clone(), &mut diags)),
+            Value::Null,
+            "a vanished object leaves state"
+        );
+
+        let identity = Value::object([("id", Value::string("by-identity"))]);
+        let by_identity = block_on(import_resource(
+            &entry,
+            &ctx,
+            Some(&()),
+            "",
+            Some(identity.clone()),
+            &mut diags,
+        ));
+        assert_eq!(by_identity.unwrap().get("id"), &Value::string("by-identity"));
+        let by_id = block_on(import_resource(
+            &entry,
+            &ctx,
+            Some(&()),
+            "by-id",
+            Some(identity),
+            &mut diags,
+        ));
+        assert_eq!(
+            by_id.unwrap().get("id"),
+            &Value::string("by-id"),
+            "an ID wins over an identity"
+        );
+        assert_eq!(fake.calls(), vec!["read", "import_identity", "import"]);
+        assert!(diags.is_empty(), "{diags:?}");
+
+        assert_eq!(
+            entry.identity_of(&state).map(|(v, _)| v),
+            Some(Value::object([("id", Value::string("id-1"))]))
+        );
+        let unknown_id = thing(Value::unknown(), "a", Value::Null, Value::unknown());
+        assert_eq!(entry.identity_of(&unknown_id), None, "no identity before it is known");
+        assert_eq!(entry.identity_of(&Value::Null), None);
+    }
+}
