@@ -6,8 +6,25 @@
 //! request-id when there is one, and the attribute path whenever one attribute is at fault.
 
 use crate::graph::GraphError;
+use crate::graph::models::SubscribedSku;
 use crate::licensing::catalog::{PlanList, Problem};
-use crate::tfplugin::{AttributePath, Diagnostic, Severity};
+use crate::licensing::seats::Shortfall;
+use crate::tfplugin::{AttributePath, Diagnostic, Diagnostics, Severity};
+
+/// A Graph result whose error becomes a diagnostic: `result.or_diagnostic(summary, diags)?`.
+pub trait OrDiagnostic<T> {
+    /// The value, or `None` with the error pushed as [`graph_error`]`(summary, …)`.
+    fn or_diagnostic(self, summary: &str, diags: &mut Diagnostics) -> Option<T>;
+}
+
+impl<T> OrDiagnostic<T> for Result<T, GraphError> {
+    fn or_diagnostic(self, summary: &str, diags: &mut Diagnostics) -> Option<T> {
+        self.map_err(|e| diags.push(graph_error(summary, &e))).ok()
+    }
+}
+
+/// What could not be done when the subscribed SKUs cannot be read.
+pub const SUBSCRIBED_SKUS_UNREADABLE: &str = "Unable to Read Subscribed SKUs";
 
 /// A failed Graph call: `summary` says what could not be done, the detail what Graph said
 /// and what to do (the permission to grant on a 403, the settings to check on a 401).
@@ -95,11 +112,6 @@ pub fn user_vanished(user: &str) -> Diagnostic {
     )
 }
 
-/// The subscribed SKUs could not be read.
-pub fn subscribed_skus_unreadable(error: &GraphError) -> Diagnostic {
-    graph_error("Unable to Read Subscribed SKUs", error)
-}
-
 /// A problem with the licence `licenses[key]`, placed on that licence.
 pub fn license_problem(key: &str, problem: &Problem) -> Diagnostic {
     let (summary, detail) = match problem {
@@ -160,6 +172,44 @@ pub fn license_problem(key: &str, problem: &Problem) -> Diagnostic {
     };
     // Terraform cannot point inside a set nested in a map, but it can point at the licence.
     diagnostic.at(AttributePath::attr("licenses").key(key))
+}
+
+/// The members of a group would not fit in the free seats of the licence `licenses[key]`.
+pub fn not_enough_seats(key: &str, sku: &SubscribedSku, short: &Shortfall) -> Diagnostic {
+    Diagnostic::warning(
+        "Not Enough Seats",
+        format!(
+            "{} of the group would newly consume {}, but only {} of its {} seats are free: the others will get CountViolation errors until seats are added and they are reprocessed.",
+            count(short.newcomers, "member"),
+            sku.sku_part_number.trim(),
+            short.free,
+            short.seats
+        ),
+    )
+    .at(AttributePath::attr("licenses").key(key))
+}
+
+/// The group's members were still being processed when the time limit ran out.
+pub fn processing_not_finished(state: &str, operation: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "License Processing Not Finished",
+        format!(
+            "The licences are assigned, but the group's members were still being processed ({state}) when the {operation} timeout ran out. Member licence errors are not reported yet; the next apply or the entra_group_licenses data source shows them."
+        ),
+    )
+}
+
+/// Members could not get a group's licences; `examples` are lines such as
+/// `adele@contoso.com (SPE_E5): CountViolation`.
+pub fn members_with_license_errors(group_id: &str, members_in_error: usize, examples: &[String]) -> Diagnostic {
+    Diagnostic::warning(
+        "Members With License Errors",
+        format!(
+            "{} of group {group_id} could not get this group's licences, for example:\n{}\n\nA group's licences are given to a member all or none, so a SKU short of seats also holds back the member's other licences from this group. Fix the cause (free seats for CountViolation, conflicting plans, usage location), then reprocess them, for example with entra_user_license_reprocess.",
+            count(members_in_error, "member"),
+            examples.join("\n")
+        ),
+    )
 }
 
 /// "1 member", "2 members".

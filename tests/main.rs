@@ -2,6 +2,8 @@
 //!
 //! - `protocol_*`: a gRPC client playing Terraform against the provider, in process or
 //!   through the built binary's real handshake;
+//! - `provider_in_process`: the real provider served in process, driven over gRPC through
+//!   a resource's whole lifecycle against the in-process Graph emulator (no terraform);
 //! - `e2e_*`: the real `terraform` CLI launching the built provider.
 
 mod support;
@@ -13,3 +15,4 @@ mod e2e_terraform;
 mod graph_client;
 mod protocol_framework;
 mod protocol_handshake;
+mod provider_in_process;

@@ -7,7 +7,7 @@
 
 use async_trait::async_trait;
 
-use crate::diagnostics::{self, graph_error, group_not_found};
+use crate::diagnostics::{OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, group_not_found};
 use crate::licensing::Tenant;
 use crate::licensing::catalog::find_sku;
 use crate::licensing::processing;
@@ -115,13 +115,10 @@ impl DataSource<Tenant> for GroupLicenses {
                 return None;
             }
         };
-        let skus = match tenant.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                diags.push(diagnostics::subscribed_skus_unreadable(&e));
-                return None;
-            }
-        };
+        let skus = tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
         let members = match crate::licensing::Guid::parse(&group_text) {
             Some(group_id) => {
                 match processing::member_errors(&tenant.graph, &ctx.cancel, &group_id, usize::MAX).await {

@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 
-use crate::diagnostics;
+use crate::diagnostics::{OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE};
 use crate::graph::models::SubscribedSku;
 use crate::licensing::Tenant;
 use crate::model;
@@ -136,13 +136,11 @@ impl DataSource<Tenant> for SubscribedSkus {
     async fn read(&self, ctx: &Context, tenant: &Tenant, mut config: Model, diags: &mut Diagnostics) -> Option<Model> {
         let wanted = config.sku_part_number.known().cloned();
         // Always fresh: seat counts are what a data source is read for.
-        let skus = match tenant.graph.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                diags.push(diagnostics::subscribed_skus_unreadable(&e));
-                return None;
-            }
-        };
+        let skus = tenant
+            .graph
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
         let selected: Vec<Sku> = skus
             .iter()
             .filter(|s| {

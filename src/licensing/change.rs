@@ -12,8 +12,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::catalog::{ResolvedLicense, key_for};
 use super::guid::Guid;
-use crate::graph::models::AssignedLicense;
+use crate::graph::models::{AssignedLicense, SubscribedSku};
 
 /// SKU → the plans switched off on it.
 pub type Licenses = BTreeMap<Guid, BTreeSet<Guid>>;
@@ -80,6 +81,42 @@ pub fn license_change(managed_before: &BTreeSet<Guid>, planned: &Managed, curren
     (!add.is_empty() || !remove.is_empty()).then_some(LicenseChange { add, remove })
 }
 
+/// The keyed licences as the group holds them now: a SKU still present keeps its key
+/// (with the plans it has now), a SKU gone is dropped, and with `with_unlisted` every other
+/// SKU of the group is added under its part number. Used by refresh (what changed outside
+/// Terraform, in the user's own keys) and by import (`managed` empty).
+pub fn as_held(
+    managed: &BTreeMap<String, ResolvedLicense>,
+    current: &Licenses,
+    with_unlisted: bool,
+    skus: &[SubscribedSku],
+) -> BTreeMap<String, ResolvedLicense> {
+    let mut held: BTreeMap<String, ResolvedLicense> = managed
+        .iter()
+        .filter_map(|(key, license)| {
+            let plans = current.get(&license.sku_id)?;
+            let license = ResolvedLicense {
+                disabled_plan_ids: plans.clone(),
+                ..license.clone()
+            };
+            Some((key.clone(), license))
+        })
+        .collect();
+    if with_unlisted {
+        let listed: BTreeSet<&Guid> = managed.values().map(|l| &l.sku_id).collect();
+        for (sku_id, plans) in current.iter().filter(|(sku, _)| !listed.contains(sku)) {
+            let key = key_for(sku_id, skus);
+            let license = ResolvedLicense {
+                sku_id: sku_id.clone(),
+                sku_part_number: key.clone(),
+                disabled_plan_ids: plans.clone(),
+            };
+            held.insert(key, license);
+        }
+    }
+    held
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +181,36 @@ mod tests {
         let current = licenses(&[(B, &[]), (C, &[])]);
         let change = license_change(&before, &Managed::default(), &current).unwrap();
         assert_eq!(change.remove, vec![B.to_owned()]);
+    }
+
+    #[test]
+    fn held_licences_keep_the_users_keys_and_name_the_rest() {
+        use crate::licensing::catalog::tests::{E5, YAMMER, skus};
+        const E3: &str = "05e9a617-0261-4cee-bb44-138d3ef5d965";
+        let resolved = |sku: &str, part: &str, plans: &[&str]| ResolvedLicense {
+            sku_id: g(sku),
+            sku_part_number: part.into(),
+            disabled_plan_ids: plans.iter().map(|p| g(p)).collect(),
+        };
+        let managed = BTreeMap::from([("my-e5".to_owned(), resolved(E5, "SPE_E5", &[]))]);
+        let current = licenses(&[(E5, &[YAMMER]), (E3, &[])]);
+        let held = as_held(&managed, &current, false, &skus());
+        assert_eq!(
+            held,
+            BTreeMap::from([("my-e5".to_owned(), resolved(E5, "SPE_E5", &[YAMMER]))])
+        );
+        let held = as_held(&managed, &current, true, &skus());
+        assert_eq!(
+            held["SPE_E3"],
+            resolved(E3, "SPE_E3", &[]),
+            "unlisted SKUs by part number"
+        );
+        assert!(
+            as_held(&managed, &Licenses::new(), true, &skus()).is_empty(),
+            "gone SKUs leave"
+        );
+        let imported = as_held(&BTreeMap::new(), &current, true, &skus());
+        assert_eq!(imported.keys().collect::<Vec<_>>(), ["SPE_E3", "SPE_E5"]);
     }
 
     #[test]

@@ -23,17 +23,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::diagnostics::{self, count, graph_error, graph_warning, group_not_found};
+use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, graph_warning, group_not_found};
 use crate::graph::models::{Group, SubscribedSku};
 use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, key_for, plan_names};
-use crate::licensing::change::{Licenses, Managed, current_licenses, license_change, sends_nothing};
+use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, license_change, sends_nothing};
 use crate::licensing::processing::{self, Waited};
 use crate::licensing::{Guid, Tenant, seats};
 use crate::model;
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
     Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, Nesting,
-    PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, Type, UpdateRequest,
+    PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
 };
 
 /// How long create, update and delete wait for processing unless `timeouts` says otherwise.
@@ -43,6 +43,8 @@ const MEMBER_ERROR_LIMIT: usize = 100;
 
 /// The resource.
 pub struct GroupLicenseAssignment;
+
+type Model = GroupLicenseAssignmentModel;
 
 // ---------------------------------------------------------------------------------------
 // Schema
@@ -77,7 +79,7 @@ fn schema() -> Schema {
             Attribute::bool("wait_for_processing").optional().description(
                 "Wait until the group's licence processing is complete, then report member licence errors (default `true`).",
             ),
-            Attribute::new("effective_licenses", <Attr<BTreeMap<String, EffectiveLicense>> as crate::tfplugin::TfType>::tf_type()).computed().description(
+            Attribute::new("effective_licenses", BTreeMap::<String, EffectiveLicense>::tf_type()).computed().description(
                 "Per key of `licenses`: the resolved `sku_id`, `sku_part_number` and `disabled_plan_ids`, exactly what is sent to Graph.",
             ),
             Attribute::string("license_processing_state")
@@ -86,7 +88,7 @@ fn schema() -> Schema {
             Attribute::number("members_with_license_errors")
                 .computed()
                 .description("How many members had licence errors from this group after the last apply."),
-            Attribute::new("member_license_errors", <Vec<MemberLicenseError> as crate::tfplugin::TfType>::tf_type()).computed().description(
+            Attribute::new("member_license_errors", Vec::<MemberLicenseError>::tf_type()).computed().description(
                 "Up to 100 member licence errors after the last apply: `user_id`, `user_principal_name`, `sku_id`, `error` (CountViolation, MutuallyExclusiveViolation, DependencyViolation, ProhibitedInUsageLocationViolation, UniquenessViolation, Other).",
             ),
         ],
@@ -99,28 +101,18 @@ fn schema() -> Schema {
 // ---------------------------------------------------------------------------------------
 
 model! {
-    /// The resource's state, plan and configuration.
+    /// The resource's state, plan and configuration; the fields are the schema's attributes.
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GroupLicenseAssignmentModel {
-        /// The group's ID (computed).
         pub id: Attr<String>,
-        /// The group.
         pub group_id: Attr<String>,
-        /// The licences as written, by SKU key.
         pub licenses: Attr<BTreeMap<String, LicenseConfig>>,
-        /// Remove unlisted SKUs.
         pub exclusive: Attr<bool>,
-        /// Wait for processing after a change.
         pub wait_for_processing: Attr<bool>,
-        /// The licences resolved, by the same keys.
         pub effective_licenses: Attr<BTreeMap<String, EffectiveLicense>>,
-        /// After the last apply.
         pub license_processing_state: Attr<String>,
-        /// After the last apply.
         pub members_with_license_errors: Attr<i64>,
-        /// After the last apply.
         pub member_license_errors: Attr<Vec<MemberLicenseError>>,
-        /// Waiting limits.
         pub timeouts: Attr<Timeouts>,
     }
 }
@@ -129,9 +121,7 @@ model! {
     /// One licence as written.
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct LicenseConfig {
-        /// Plans to switch off.
         pub disabled_plans: Attr<SetOf<String>>,
-        /// Plans to keep.
         pub enabled_plans: Attr<SetOf<String>>,
     }
 }
@@ -140,11 +130,8 @@ model! {
     /// One licence as sent to Graph.
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct EffectiveLicense {
-        /// The SKU.
         pub sku_id: String,
-        /// Its part number.
         pub sku_part_number: String,
-        /// The plans switched off.
         pub disabled_plan_ids: SetOf<String>,
     }
 }
@@ -153,13 +140,9 @@ model! {
     /// A member the group's licences could not be given to.
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct MemberLicenseError {
-        /// The user.
         pub user_id: String,
-        /// The user's UPN.
         pub user_principal_name: String,
-        /// The SKU in error.
         pub sku_id: String,
-        /// Graph's error code.
         pub error: String,
     }
 }
@@ -168,7 +151,6 @@ model! {
     /// The resource's identity (Terraform 1.12+).
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GroupIdentity {
-        /// The group.
         pub group_id: Attr<String>,
     }
 }
@@ -194,20 +176,32 @@ impl GroupLicenseAssignmentModel {
             .collect()
     }
 
-    /// What this state manages, from `effective_licenses` (empty while unknown).
-    fn managed(&self) -> Managed {
-        let licenses = self
-            .effective_licenses
+    /// The licences this state manages, by key, from `effective_licenses`.
+    fn resolved(&self) -> BTreeMap<String, ResolvedLicense> {
+        let guids = |ids: &SetOf<String>| ids.0.iter().filter_map(|p| Guid::parse(p)).collect();
+        self.effective_licenses
             .known()
             .into_iter()
             .flatten()
-            .filter_map(|(_, e)| {
-                let plans = e.disabled_plan_ids.0.iter().filter_map(|p| Guid::parse(p)).collect();
-                Some((Guid::parse(&e.sku_id)?, plans))
+            .filter_map(|(key, e)| {
+                let license = ResolvedLicense {
+                    sku_id: Guid::parse(&e.sku_id)?,
+                    sku_part_number: e.sku_part_number.clone(),
+                    disabled_plan_ids: guids(&e.disabled_plan_ids),
+                };
+                Some((key.clone(), license))
             })
-            .collect();
+            .collect()
+    }
+
+    /// What this state manages (nothing while `effective_licenses` is unknown).
+    fn managed(&self) -> Managed {
         Managed {
-            licenses,
+            licenses: self
+                .resolved()
+                .into_values()
+                .map(|l| (l.sku_id, l.disabled_plan_ids))
+                .collect(),
             exclusive: self.exclusive.known() == Some(&true),
         }
     }
@@ -239,51 +233,26 @@ fn license_config(sku: Option<&SubscribedSku>, disabled: &BTreeSet<Guid>) -> Lic
     }
 }
 
-/// The state that describes the group's licences as they are, keeping the user's keys for
-/// SKUs still present, so that the next plan shows exactly what changed outside Terraform.
-fn describe(
-    mut state: GroupLicenseAssignmentModel,
-    actual: &Licenses,
-    skus: &[SubscribedSku],
-) -> GroupLicenseAssignmentModel {
-    let managed = state.managed();
-    let mut licenses = state.licenses.into_known().unwrap_or_default();
-    let mut effective = state.effective_licenses.into_known().unwrap_or_default();
-    for (key, item) in effective.clone() {
-        let Some(sku) = Guid::parse(&item.sku_id) else { continue };
-        match actual.get(&sku) {
-            None => {
-                licenses.remove(&key);
-                effective.remove(&key);
-            }
-            Some(plans) if managed.licenses.get(&sku) != Some(plans) => {
-                licenses.insert(key.clone(), license_config(find_sku(sku.as_str(), skus), plans));
-                let ids = SetOf(plans.iter().map(Guid::to_string).collect());
-                effective.insert(
-                    key,
-                    EffectiveLicense {
-                        disabled_plan_ids: ids,
-                        ..item
-                    },
-                );
-            }
-            Some(_) => {}
-        }
-    }
-    if managed.exclusive {
-        for (sku, plans) in actual.iter().filter(|(sku, _)| !managed.licenses.contains_key(*sku)) {
-            let key = key_for(sku, skus);
-            licenses.insert(key.clone(), license_config(find_sku(sku.as_str(), skus), plans));
-            let license = EffectiveLicense {
-                sku_id: sku.to_string(),
-                sku_part_number: key.clone(),
-                disabled_plan_ids: SetOf(plans.iter().map(Guid::to_string).collect()),
+/// Describes the group's licences as they are, in the user's keys, so that the next plan
+/// shows exactly what changed outside Terraform. Licences whose plans did not change keep
+/// their configuration as written; the others are written with plan names.
+fn describe(mut state: Model, current: &Licenses, skus: &[SubscribedSku]) -> Model {
+    let before = state.resolved();
+    let held = as_held(&before, current, state.managed().exclusive, skus);
+    let mut written = state.licenses.into_known().unwrap_or_default();
+    let licenses = held
+        .iter()
+        .map(|(key, license)| {
+            let unchanged = before.get(key) == Some(license);
+            let config = match written.remove(key) {
+                Some(config) if unchanged => config,
+                _ => license_config(find_sku(license.sku_id.as_str(), skus), &license.disabled_plan_ids),
             };
-            effective.insert(key, license);
-        }
-    }
+            (key.clone(), config)
+        })
+        .collect();
     state.licenses = Attr::Known(licenses);
-    state.effective_licenses = Attr::Known(effective);
+    state.effective_licenses = Attr::Known(effective(&held));
     state
 }
 
@@ -310,17 +279,7 @@ async fn seat_forecast(
             continue;
         };
         if let Some(short) = seats::shortfall(&members, sku) {
-            diags.attribute_warning(
-                AttributePath::attr("licenses").key(*key),
-                "Not Enough Seats",
-                format!(
-                    "{} of the group would newly consume {}, but only {} of its {} seats are free: the others will get CountViolation errors until seats are added and they are reprocessed.",
-                    count(short.newcomers, "member"),
-                    sku.sku_part_number,
-                    short.free,
-                    short.seats
-                ),
-            );
+            diags.push(diagnostics::not_enough_seats(key, sku, &short));
         }
     }
 }
@@ -335,13 +294,11 @@ async fn current_group(
     group_id: &str,
     diags: &mut Diagnostics,
 ) -> Option<Option<Group>> {
-    match tenant.graph.group(&ctx.cancel, group_id).await {
-        Ok(group) => Some(group),
-        Err(e) => {
-            diags.push(graph_error("Unable to Read Group", &e));
-            None
-        }
-    }
+    tenant
+        .graph
+        .group(&ctx.cancel, group_id)
+        .await
+        .or_diagnostic("Unable to Read Group", diags)
 }
 
 /// Waits for processing (when asked), then records the processing state and member errors.
@@ -350,7 +307,7 @@ async fn after_apply(
     tenant: &Tenant,
     group_id: &Guid,
     operation: Operation,
-    state: &mut GroupLicenseAssignmentModel,
+    state: &mut Model,
     diags: &mut Diagnostics,
 ) {
     let wait = state.wait_for_processing.known() != Some(&false);
@@ -358,14 +315,10 @@ async fn after_apply(
     let processing = processing::wait_for_processing(&tenant.graph, &ctx.cancel, group_id, wait, limit).await;
     match &processing.waited {
         Waited::ReadFailed(e) => diags.push(graph_error("Unable to Read License Processing State", e)),
-        Waited::TimedOut => diags.warning(
-            "License Processing Not Finished",
-            format!(
-                "The licences are assigned, but the group's members were still being processed ({}) when the {} timeout ran out. Member licence errors are not reported yet; the next apply or the entra_group_licenses data source shows them.",
-                processing.state,
-                operation.name()
-            ),
-        ),
+        Waited::TimedOut => diags.push(diagnostics::processing_not_finished(
+            &processing.state,
+            operation.name(),
+        )),
         Waited::Settled | Waited::Cancelled | Waited::GroupGone => {}
     }
     let mut found = processing::MemberErrors::default();
@@ -377,7 +330,7 @@ async fn after_apply(
     }
     if found.members_in_error > 0 {
         let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
-        let sample: Vec<String> = found
+        let examples: Vec<String> = found
             .errors
             .iter()
             .take(5)
@@ -391,14 +344,12 @@ async fn after_apply(
                 format!("{who} ({sku}): {}", e.error)
             })
             .collect();
-        diags.warning(
-            "Members With License Errors",
-            format!(
-                "{} of group {group_id} could not get this group's licences, for example:\n{}\n\nA group's licences are given to a member all or none, so one SKU short of seats also holds back the member's other SKUs from this group. Fix the cause (free seats for CountViolation, conflicting plans, usage location), then reprocess them, for example with entra_user_license_reprocess.",
-                count(found.members_in_error, "member"),
-                sample.join("\n")
-            ),
-        );
+        let group = group_id.as_str();
+        diags.push(diagnostics::members_with_license_errors(
+            group,
+            found.members_in_error,
+            &examples,
+        ));
     }
     state.license_processing_state = Attr::Known(processing.state);
     state.members_with_license_errors = Attr::Known(i64::try_from(found.members_in_error).unwrap_or(i64::MAX));
@@ -416,45 +367,86 @@ async fn after_apply(
     );
 }
 
-/// The shared create/update path: lock, read, one call, wait, record.
+/// How a write ended.
+#[derive(PartialEq)]
+enum Written {
+    /// The group is as planned (the call was sent, or nothing needed sending).
+    Done,
+    /// The group does not exist.
+    GroupGone,
+    /// A diagnostic says why.
+    Failed,
+}
+
+/// Under the group's lock, reads the group and sends the one `assignLicense` that takes it
+/// from what it holds to `planned`.
+async fn write(
+    ctx: &Context,
+    tenant: &Tenant,
+    group_id: &str,
+    managed_before: &BTreeSet<Guid>,
+    planned: &Managed,
+    diags: &mut Diagnostics,
+) -> Written {
+    let Some(guid) = Guid::parse(group_id) else {
+        return Written::GroupGone;
+    };
+    let lock = tenant.group_lock(&guid);
+    let _guard = lock.lock().await;
+    let group = match current_group(ctx, tenant, group_id, diags).await {
+        Some(Some(group)) => group,
+        Some(None) => return Written::GroupGone,
+        None => return Written::Failed,
+    };
+    let Some(change) = license_change(managed_before, planned, &current_licenses(&group.assigned_licenses)) else {
+        return Written::Done;
+    };
+    tracing::debug!(
+        group_id,
+        add = change.add.len(),
+        remove = change.remove.len(),
+        "assignLicense"
+    );
+    let sent = tenant
+        .graph
+        .assign_group_licenses(&ctx.cancel, group_id, &change.add, &change.remove)
+        .await;
+    match sent {
+        Ok(_) => Written::Done,
+        Err(e) if e.is_not_found() => Written::GroupGone,
+        Err(e) => {
+            diags.push(graph_error("Unable to Assign Licenses", &e));
+            Written::Failed
+        }
+    }
+}
+
+/// The shared create/update path: one write, then wait and record.
 async fn apply(
     ctx: &Context,
     tenant: &Tenant,
     managed_before: BTreeSet<Guid>,
-    mut state: GroupLicenseAssignmentModel,
+    mut state: Model,
     operation: Operation,
     diags: &mut Diagnostics,
-) -> Option<GroupLicenseAssignmentModel> {
-    let group_text = state.group_id.known()?.clone();
-    let group_id = Guid::parse(&group_text)?;
-    let lock = tenant.group_lock(&group_id);
-    let _guard = lock.lock().await;
-    let Some(current) = current_group(ctx, tenant, &group_text, diags).await? else {
-        diags.push(group_not_found(&group_text));
-        return None;
-    };
-    let current = current_licenses(&current.assigned_licenses);
-    if let Some(change) = license_change(&managed_before, &state.managed(), &current) {
-        tracing::debug!(%group_id, add = change.add.len(), remove = change.remove.len(), "assignLicense");
-        if let Err(e) = tenant
-            .graph
-            .assign_group_licenses(&ctx.cancel, &group_text, &change.add, &change.remove)
-            .await
-        {
-            diags.push(graph_error("Unable to Assign Licenses", &e));
+) -> Option<Model> {
+    let group_id = state.group_id.known()?.clone();
+    match write(ctx, tenant, &group_id, &managed_before, &state.managed(), diags).await {
+        Written::Done => {}
+        Written::GroupGone => {
+            diags.push(group_not_found(&group_id));
             return None;
         }
+        Written::Failed => return None,
     }
     state.id = state.group_id.clone();
-    after_apply(ctx, tenant, &group_id, operation, &mut state, diags).await;
+    after_apply(ctx, tenant, &Guid::parse(&group_id)?, operation, &mut state, diags).await;
     Some(state)
 }
 
 // ---------------------------------------------------------------------------------------
 // Resource
 // ---------------------------------------------------------------------------------------
-
-type Model = GroupLicenseAssignmentModel;
 
 /// Computed values that only an apply changes.
 fn keep_after_apply_values(planned: &mut Model, prior: &Model) {
@@ -570,9 +562,12 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             planned.effective_licenses = Attr::Unknown;
             return;
         };
-        let skus = match tenant.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => return diags.push(diagnostics::subscribed_skus_unreadable(&e)),
+        let Some(skus) = tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+        else {
+            return;
         };
         let resolution = catalog::resolve(&requests, &skus);
         diags.extend(
@@ -637,12 +632,13 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         if !drifted {
             return ReadOutcome::Found(state);
         }
-        match tenant.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => ReadOutcome::Found(describe(state, &actual, &skus)),
-            Err(e) => {
-                diags.push(diagnostics::subscribed_skus_unreadable(&e));
-                ReadOutcome::Found(state)
-            }
+        match tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+        {
+            Some(skus) => ReadOutcome::Found(describe(state, &actual, &skus)),
+            None => ReadOutcome::Found(state),
         }
     }
 
@@ -668,30 +664,12 @@ impl Resource<Tenant> for GroupLicenseAssignment {
     }
 
     async fn delete(&self, ctx: &Context, tenant: &Tenant, prior: Model, diags: &mut Diagnostics) {
-        let Some(group_text) = prior.group_id.known() else {
-            return;
-        };
-        let Some(group_id) = Guid::parse(group_text) else {
+        let Some(group_id) = prior.group_id.known() else {
             return;
         };
         let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
-        let lock = tenant.group_lock(&group_id);
-        let _guard = lock.lock().await;
-        let Some(Some(group)) = current_group(ctx, tenant, group_text, diags).await else {
-            return;
-        };
-        let current = current_licenses(&group.assigned_licenses);
-        let Some(change) = license_change(&managed, &Managed::default(), &current) else {
-            return;
-        };
-        match tenant
-            .graph
-            .assign_group_licenses(&ctx.cancel, group_text, &[], &change.remove)
-            .await
-        {
-            Err(e) if !e.is_not_found() => diags.push(graph_error("Unable to Remove Licenses", &e)),
-            _ => {}
-        }
+        // A group that is gone holds no licences: nothing left to remove.
+        write(ctx, tenant, group_id, &managed, &Managed::default(), diags).await;
     }
 
     async fn import(&self, ctx: &Context, tenant: &Tenant, id: &str, diags: &mut Diagnostics) -> Option<Model> {
@@ -710,36 +688,21 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             });
             return None;
         };
-        let skus = match tenant.subscribed_skus(&ctx.cancel).await {
-            Ok(skus) => skus,
-            Err(e) => {
-                diags.push(diagnostics::subscribed_skus_unreadable(&e));
-                return None;
-            }
-        };
-        let mut licenses = BTreeMap::new();
-        let mut resolved = BTreeMap::new();
-        for (sku_id, disabled_plan_ids) in current_licenses(&group.assigned_licenses) {
-            let key = key_for(&sku_id, &skus);
-            licenses.insert(
-                key.clone(),
-                license_config(find_sku(sku_id.as_str(), &skus), &disabled_plan_ids),
-            );
-            let license = ResolvedLicense {
-                sku_id,
-                sku_part_number: key.clone(),
-                disabled_plan_ids,
-            };
-            resolved.insert(key, license);
-        }
-        let mut state = Model {
-            id: Attr::Known(group.id.clone()),
-            group_id: Attr::Known(group.id.clone()),
-            licenses: Attr::Known(licenses),
-            effective_licenses: Attr::Known(effective(&resolved)),
-            wait_for_processing: Attr::Known(false),
+        let skus = tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
+        // Everything the group holds, under part numbers: `describe` with nothing managed.
+        let nothing_managed = Model {
+            effective_licenses: Attr::Known(BTreeMap::new()),
+            exclusive: Attr::Known(true),
             ..Model::default()
         };
+        let mut state = describe(nothing_managed, &current_licenses(&group.assigned_licenses), &skus);
+        state.id = Attr::Known(group.id.clone());
+        state.group_id = Attr::Known(group.id.clone());
+        state.exclusive = Attr::Null;
+        state.wait_for_processing = Attr::Known(false);
         after_apply(ctx, tenant, &group_id, Operation::Create, &mut state, diags).await;
         state.wait_for_processing = Attr::Null;
         Some(state)
@@ -761,83 +724,64 @@ impl Resource<Tenant> for GroupLicenseAssignment {
 mod tests {
     use super::*;
     use crate::licensing::catalog::tests::{E5, TEAMS, YAMMER, skus};
-    use crate::tfplugin::TfType;
 
     #[test]
     fn the_model_is_the_schema() {
         assert_eq!(Model::tf_type(), schema().implied_type().without_optional_markers());
-        assert_eq!(
-            GroupIdentity::tf_type(),
-            GroupLicenseAssignment.identity_schema().unwrap().implied_type()
-        );
+        let identity = GroupLicenseAssignment.identity_schema().unwrap();
+        assert_eq!(GroupIdentity::tf_type(), identity.implied_type());
     }
 
-    fn licenses(entries: &[(&str, &str, &[&str])]) -> Licenses {
-        entries
-            .iter()
-            .map(|(_, sku, plans)| {
-                (
-                    Guid::parse(sku).unwrap(),
-                    plans.iter().map(|p| Guid::parse(p).unwrap()).collect(),
-                )
-            })
-            .collect()
+    fn guids(ids: &[&str]) -> BTreeSet<Guid> {
+        ids.iter().map(|p| Guid::parse(p).unwrap()).collect()
     }
 
-    fn state_with(entries: &[(&str, &str, &[&str])], exclusive: bool) -> Model {
-        let resolved: BTreeMap<String, ResolvedLicense> = entries
-            .iter()
-            .zip(licenses(entries))
-            .map(|((key, _, _), (sku_id, disabled_plan_ids))| {
-                let license = ResolvedLicense {
-                    sku_id,
-                    sku_part_number: (*key).to_owned(),
-                    disabled_plan_ids,
-                };
-                ((*key).to_owned(), license)
-            })
-            .collect();
-        let configs = resolved
-            .iter()
-            .map(|(k, r)| (k.clone(), license_config(None, &r.disabled_plan_ids)))
-            .collect();
+    /// A state managing E5 under the key `my-e5`, with `disabled` plans.
+    fn managing_e5(disabled: &[&str], exclusive: bool) -> Model {
+        let resolved = ResolvedLicense {
+            sku_id: Guid::parse(E5).unwrap(),
+            sku_part_number: "SPE_E5".into(),
+            disabled_plan_ids: guids(disabled),
+        };
+        let config = LicenseConfig {
+            enabled_plans: Attr::Known(SetOf(vec!["TEAMS1".into()])),
+            ..LicenseConfig::default()
+        };
         Model {
-            group_id: Attr::Known("g".into()),
-            licenses: Attr::Known(configs),
+            licenses: Attr::Known(BTreeMap::from([("my-e5".to_owned(), config)])),
             exclusive: Attr::Known(exclusive),
-            effective_licenses: Attr::Known(effective(&resolved)),
+            effective_licenses: Attr::Known(effective(&BTreeMap::from([("my-e5".to_owned(), resolved)]))),
             ..Model::default()
         }
     }
 
     #[test]
-    fn drift_is_described_with_the_users_keys_and_plan_names() {
+    fn drift_is_described_in_the_users_keys_with_plan_names() {
         const E3: &str = "05e9a617-0261-4cee-bb44-138d3ef5d965";
-        let state = state_with(&[("SPE_E5", E5, &[YAMMER])], true);
+        let e5 = Guid::parse(E5).unwrap();
+        // As managed: the configuration as written stays.
+        let as_managed = Licenses::from([(e5.clone(), guids(&[YAMMER]))]);
+        let same = describe(managing_e5(&[YAMMER], false), &as_managed, &skus());
+        assert_eq!(same, managing_e5(&[YAMMER], false));
         // The portal disabled Teams as well, and added E3.
-        let actual = licenses(&[("", E5, &[YAMMER, TEAMS]), ("", E3, &[])]);
-        let described = describe(state, &actual, &skus());
+        let drifted = Licenses::from([(e5, guids(&[YAMMER, TEAMS])), (Guid::parse(E3).unwrap(), guids(&[]))]);
+        let described = describe(managing_e5(&[YAMMER], true), &drifted, &skus());
         let licenses = described.licenses.known().unwrap();
-        assert_eq!(
-            licenses["SPE_E5"].disabled_plans,
-            Attr::Known(SetOf(vec!["TEAMS1".into(), "YAMMER_ENTERPRISE".into()]))
-        );
+        let names = SetOf(vec!["TEAMS1".into(), "YAMMER_ENTERPRISE".into()]);
+        assert_eq!(licenses["my-e5"].disabled_plans, Attr::Known(names));
         assert!(
             licenses.contains_key("SPE_E3"),
             "exclusive: the unlisted SKU shows by part number"
         );
-        assert_eq!(described.managed().licenses, actual);
-        // A SKU removed outside Terraform leaves the state.
-        let gone = describe(state_with(&[("SPE_E5", E5, &[])], false), &Licenses::new(), &skus());
-        assert!(gone.licenses.known().unwrap().is_empty());
+        assert_eq!(described.managed().licenses, drifted);
     }
 
     #[test]
     fn partly_unknown_licenses_are_not_requests_yet() {
-        let mut model = state_with(&[("SPE_E5", E5, &[])], false);
+        let mut model = managing_e5(&[], false);
         assert!(model.license_requests().is_some());
         if let Attr::Known(licenses) = &mut model.licenses {
-            licenses.get_mut("SPE_E5").unwrap().enabled_plans = Attr::Unknown;
+            licenses.get_mut("my-e5").unwrap().enabled_plans = Attr::Unknown;
         }
         assert_eq!(model.license_requests(), None);
     }

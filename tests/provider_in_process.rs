@@ -1,0 +1,680 @@
+//! `entra_group_license_assignment` through the real provider, served in process: a gRPC
+//! client plays Terraform (schema, configure, validate, plan, apply, read, import) against
+//! `EntraProvider`, whose real Graph client talks to an in-process emulator.
+//!
+//! This tier sits between the unit tests and the `e2e_*` tests. It runs on every
+//! `cargo test`, also on machines without terraform, and exercises plan, drift, update and
+//! import through the real provider and the real Graph client against the emulator. Each
+//! step checks what the emulator received (its request log) and now holds (its state), not
+//! only that no error came back.
+
+use std::collections::BTreeMap;
+
+use entra_graph_emulator::{Emulator, Options};
+use serde_json::{Value as Json, json};
+use terraform_provider_entra::provider::EntraProvider;
+use terraform_provider_entra::tfplugin::convert::path_from_proto;
+use terraform_provider_entra::tfplugin::proto;
+use terraform_provider_entra::tfplugin::{AttributePath, Type, Value};
+
+use crate::support::{InProcess, dynamic, errors, value};
+
+const RESOURCE: &str = "entra_group_license_assignment";
+/// The Contoso fixture's `terraform-ci` application, which holds the licensing permissions.
+const CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
+const CLIENT_SECRET: &str = "ci-secret-value";
+/// Security groups of the fixture: Sales holds no licence; Engineering holds ENTERPRISEPACK
+/// with YAMMER_ENTERPRISE disabled.
+const SALES: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
+const ENGINEERING: &str = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
+/// Office 365 E3 (50 seats) and three of its service plans.
+const ENTERPRISEPACK: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+const YAMMER: &str = "7547a3fe-08ee-4ccb-b430-5077c5041653";
+const SWAY: &str = "a23b959c-7ce8-4e57-9140-b90eb88a9e97";
+const TEAMS: &str = "57ff2da0-773e-42df-b2af-ffb7a2317929";
+
+// ---------------------------------------------------------------------------------------
+// Values
+// ---------------------------------------------------------------------------------------
+
+/// `licenses = { "ENTERPRISEPACK" = { disabled_plans = [...] } }`.
+fn enterprisepack(disabled_plans: &[&str]) -> Value {
+    let license = Value::object([
+        (
+            "disabled_plans",
+            Value::Set(disabled_plans.iter().map(|p| Value::string(*p)).collect()),
+        ),
+        ("enabled_plans", Value::Null),
+    ]);
+    Value::Map(BTreeMap::from([("ENTERPRISEPACK".to_owned(), license)]))
+}
+
+/// A resource configuration; attributes not named are null, as Terraform sends them.
+fn config(group_id: &str, disabled_plans: &[&str]) -> Value {
+    Value::object([
+        ("group_id", Value::string(group_id)),
+        ("licenses", enterprisepack(disabled_plans)),
+    ])
+}
+
+/// The elements of a set or list of strings, sorted.
+fn strings(value: &Value) -> Vec<String> {
+    let mut items: Vec<String> = value
+        .as_elements()
+        .unwrap_or_else(|| panic!("a known collection, found {value:?}"))
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_owned())
+        .collect();
+    items.sort();
+    items
+}
+
+fn sorted(items: &[&str]) -> Vec<String> {
+    let mut items: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+    items.sort();
+    items
+}
+
+/// The plan names in `licenses["ENTERPRISEPACK"].disabled_plans`.
+fn disabled_plans(state: &Value) -> Vec<String> {
+    strings(state.get("licenses").get("ENTERPRISEPACK").get("disabled_plans"))
+}
+
+/// `effective_licenses` holds exactly ENTERPRISEPACK, resolved, with these plan IDs.
+fn assert_effective(state: &Value, disabled_plan_ids: &[&str]) {
+    let effective = state
+        .get("effective_licenses")
+        .as_map()
+        .unwrap_or_else(|| panic!("effective_licenses known: {state:?}"));
+    assert_eq!(effective.keys().collect::<Vec<_>>(), ["ENTERPRISEPACK"]);
+    let license = &effective["ENTERPRISEPACK"];
+    assert_eq!(license.get("sku_id"), &Value::string(ENTERPRISEPACK));
+    assert_eq!(license.get("sku_part_number"), &Value::string("ENTERPRISEPACK"));
+    assert_eq!(strings(license.get("disabled_plan_ids")), sorted(disabled_plan_ids));
+}
+
+/// The values only an apply sets are unknown in the plan.
+fn assert_unknown_until_apply(planned: &Value) {
+    for name in [
+        "license_processing_state",
+        "members_with_license_errors",
+        "member_license_errors",
+    ] {
+        assert!(
+            planned.get(name).is_unknown(),
+            "{name} unknown in the plan: {planned:?}"
+        );
+    }
+}
+
+/// An assignLicense body (or a group's `assignedLicenses`) with its plan lists sorted.
+fn normalised(mut json: Json) -> Json {
+    let licenses = if json.get("addLicenses").is_some() {
+        &mut json["addLicenses"]
+    } else {
+        &mut json
+    };
+    for license in licenses.as_array_mut().into_iter().flatten() {
+        if let Some(plans) = license.get_mut("disabledPlans").and_then(Json::as_array_mut) {
+            plans.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
+    }
+    json
+}
+
+/// The type Terraform derives from a schema block, to encode and decode values with.
+fn implied_type(block: &proto::schema::Block) -> Type {
+    use proto::schema::nested_block::NestingMode;
+    let attributes = block.attributes.iter().map(|a| (a.name.clone(), attribute_type(a)));
+    let blocks = block.block_types.iter().map(|b| {
+        let inner = implied_type(b.block.as_ref().expect("a nested block has a block"));
+        let ty = match NestingMode::try_from(b.nesting).expect("a nesting mode") {
+            NestingMode::Single | NestingMode::Group => inner,
+            NestingMode::List => Type::list(inner),
+            NestingMode::Set => Type::set(inner),
+            NestingMode::Map => Type::map(inner),
+            NestingMode::Invalid => panic!("block {} has no nesting mode", b.type_name),
+        };
+        (b.type_name.clone(), ty)
+    });
+    Type::object(attributes.chain(blocks))
+}
+
+fn attribute_type(attribute: &proto::schema::Attribute) -> Type {
+    use proto::schema::object::NestingMode;
+    let Some(object) = &attribute.nested_type else {
+        return Type::from_json_bytes(&attribute.r#type)
+            .expect("an attribute type")
+            .without_optional_markers();
+    };
+    let inner = Type::object(object.attributes.iter().map(|a| (a.name.clone(), attribute_type(a))));
+    match NestingMode::try_from(object.nesting).expect("a nesting mode") {
+        NestingMode::Single => inner,
+        NestingMode::List => Type::list(inner),
+        NestingMode::Set => Type::set(inner),
+        NestingMode::Map => Type::map(inner),
+        NestingMode::Invalid => panic!("attribute {} has no nesting mode", attribute.name),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Terraform's side
+// ---------------------------------------------------------------------------------------
+
+/// The emulator, and the provider configured against it as Terraform would configure it.
+struct Harness {
+    emulator: Emulator,
+    server: InProcess,
+    /// The resource's schema block as GetProviderSchema returned it.
+    block: proto::schema::Block,
+    /// Its implied type, and the identity's.
+    ty: Type,
+    identity_ty: Type,
+}
+
+impl Harness {
+    /// GetProviderSchema, GetResourceIdentitySchemas, ValidateProviderConfig and
+    /// ConfigureProvider with the emulator's endpoints and a client secret.
+    async fn start() -> Self {
+        let emulator = Emulator::start(Options::default()).await.expect("emulator");
+        let server = InProcess::start(EntraProvider).await;
+        let mut client = server.provider();
+
+        let schemas = client
+            .get_provider_schema(proto::get_provider_schema::Request {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(errors(&schemas.diagnostics).is_empty(), "{:?}", schemas.diagnostics);
+        let provider_block = schemas.provider.and_then(|s| s.block).expect("provider schema");
+        let block = schemas.resource_schemas[RESOURCE]
+            .block
+            .clone()
+            .expect("resource schema");
+
+        let identities = client
+            .get_resource_identity_schemas(proto::get_resource_identity_schemas::Request {})
+            .await
+            .unwrap()
+            .into_inner();
+        let identity = &identities.identity_schemas[RESOURCE].identity_attributes;
+        assert_eq!(identity.len(), 1);
+        assert!(identity[0].name == "group_id" && identity[0].required_for_import);
+        let identity_ty = Type::object(identity.iter().map(|a| {
+            let ty = Type::from_json_bytes(&a.r#type).expect("an identity attribute type");
+            (a.name.clone(), ty)
+        }));
+
+        // Every attribute of the provider block, null but for these.
+        let settings = BTreeMap::from([
+            ("tenant_id", Value::string(emulator.tenant_id())),
+            ("client_id", Value::string(CLIENT_ID)),
+            ("client_secret", Value::string(CLIENT_SECRET)),
+            ("graph_endpoint", Value::string(emulator.graph_url())),
+            ("authority_endpoint", Value::string(emulator.base_url())),
+            ("use_cli", Value::Bool(false)),
+        ]);
+        for name in settings.keys() {
+            assert!(
+                provider_block.attributes.iter().any(|a| a.name == *name),
+                "the provider schema has {name}"
+            );
+        }
+        let provider_config = Value::object(provider_block.attributes.iter().map(|a| {
+            let setting = settings.get(a.name.as_str()).cloned().unwrap_or(Value::Null);
+            (a.name.clone(), setting)
+        }));
+        let provider_config = dynamic(&provider_config, &implied_type(&provider_block));
+
+        let validated = client
+            .validate_provider_config(proto::validate_provider_config::Request {
+                config: provider_config.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(validated.diagnostics.is_empty(), "{:?}", validated.diagnostics);
+        let configured = client
+            .configure_provider(proto::configure_provider::Request {
+                terraform_version: "1.12.0".into(),
+                config: provider_config,
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(configured.diagnostics.is_empty(), "{:?}", configured.diagnostics);
+        // Configuring gets a first token, from the emulator and for the configured app.
+        let tokens: Vec<_> = emulator
+            .requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+            .collect();
+        assert_eq!(tokens.len(), 1, "{tokens:?}");
+        assert_eq!(
+            (tokens[0].status, tokens[0].application.as_deref()),
+            (200, Some(CLIENT_ID))
+        );
+
+        let ty = implied_type(&block);
+        Self {
+            emulator,
+            server,
+            block,
+            ty,
+            identity_ty,
+        }
+    }
+
+    fn decode(&self, dynamic_value: Option<&proto::DynamicValue>) -> Value {
+        value(dynamic_value, &self.ty)
+    }
+
+    fn identity(&self, data: Option<&proto::ResourceIdentityData>) -> Value {
+        value(data.and_then(|d| d.identity_data.as_ref()), &self.identity_ty)
+    }
+
+    /// Terraform's proposed new state: the configuration, with computed attributes that
+    /// the configuration leaves null taken from the prior state; null to destroy.
+    fn proposed(&self, prior: &Value, config: &Value) -> Value {
+        if config.is_null() {
+            return Value::Null;
+        }
+        let attributes = self.block.attributes.iter().map(|a| {
+            let name = a.name.as_str();
+            let chosen = if a.computed && config.get(name).is_null() {
+                prior.get(name)
+            } else {
+                config.get(name)
+            };
+            (a.name.clone(), chosen.clone())
+        });
+        let blocks = self
+            .block
+            .block_types
+            .iter()
+            .map(|b| (b.type_name.clone(), config.get(&b.type_name).clone()));
+        Value::object(attributes.chain(blocks))
+    }
+
+    async fn validate(&self, config: &Value) -> Vec<proto::Diagnostic> {
+        self.server
+            .provider()
+            .validate_resource_config(proto::validate_resource_config::Request {
+                type_name: RESOURCE.into(),
+                config: dynamic(config, &self.ty),
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .diagnostics
+    }
+
+    /// PlanResourceChange, and the planned state.
+    async fn plan(&self, prior: &Value, config: &Value) -> (proto::plan_resource_change::Response, Value) {
+        let response = self
+            .server
+            .provider()
+            .plan_resource_change(proto::plan_resource_change::Request {
+                type_name: RESOURCE.into(),
+                prior_state: dynamic(prior, &self.ty),
+                proposed_new_state: dynamic(&self.proposed(prior, config), &self.ty),
+                config: dynamic(config, &self.ty),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let planned = self.decode(response.planned_state.as_ref());
+        (response, planned)
+    }
+
+    /// ApplyResourceChange, and the new state.
+    async fn apply(
+        &self,
+        prior: &Value,
+        planned: &Value,
+        config: &Value,
+    ) -> (proto::apply_resource_change::Response, Value) {
+        let response = self
+            .server
+            .provider()
+            .apply_resource_change(proto::apply_resource_change::Request {
+                type_name: RESOURCE.into(),
+                prior_state: dynamic(prior, &self.ty),
+                planned_state: dynamic(planned, &self.ty),
+                config: dynamic(config, &self.ty),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let state = self.decode(response.new_state.as_ref());
+        (response, state)
+    }
+
+    /// ReadResource, and the refreshed state.
+    async fn read(&self, state: &Value) -> (proto::read_resource::Response, Value) {
+        let response = self
+            .server
+            .provider()
+            .read_resource(proto::read_resource::Request {
+                type_name: RESOURCE.into(),
+                current_state: dynamic(state, &self.ty),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let refreshed = self.decode(response.new_state.as_ref());
+        (response, refreshed)
+    }
+
+    /// ImportResourceState by ID, or by identity when `id` is empty.
+    async fn import(&self, id: &str, identity: Option<&Value>) -> proto::import_resource_state::Response {
+        self.server
+            .provider()
+            .import_resource_state(proto::import_resource_state::Request {
+                type_name: RESOURCE.into(),
+                id: id.into(),
+                identity: identity.map(|i| proto::ResourceIdentityData {
+                    identity_data: dynamic(i, &self.identity_ty),
+                }),
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner()
+    }
+
+    // --- The emulator's side ---------------------------------------------------------
+
+    /// A position in the request log.
+    fn mark(&self) -> usize {
+        self.emulator.requests().len()
+    }
+
+    /// The assignLicense bodies received since `from`.
+    fn assign_calls(&self, from: usize) -> Vec<Json> {
+        self.emulator.requests()[from..]
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/assignLicense"))
+            .map(|r| normalised(r.body.clone().unwrap_or(Json::Null)))
+            .collect()
+    }
+
+    /// Every Graph write so far.
+    fn writes(&self) -> usize {
+        self.emulator
+            .requests()
+            .iter()
+            .filter(|r| r.method != "GET" && r.path.starts_with("/v1.0/"))
+            .count()
+    }
+
+    /// The group as the emulator holds it.
+    fn group(&self, id: &str) -> Json {
+        let state = self.emulator.state();
+        state["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .find(|g| g["id"] == id)
+            .unwrap_or_else(|| panic!("group {id} in the emulator"))
+            .clone()
+    }
+
+    fn group_licenses(&self, id: &str) -> Json {
+        normalised(self.group(id)["assignedLicenses"].clone())
+    }
+
+    fn members_in_error(&self, id: &str) -> i64 {
+        let members = self.group(id)["membersWithLicenseErrors"]
+            .as_array()
+            .expect("a list")
+            .len();
+        i64::try_from(members).expect("a small number")
+    }
+
+    /// An administrator's licence change in the portal (the emulator's admin API).
+    async fn change_out_of_band(&self, group_id: &str, body: Json) {
+        let response = terraform_provider_entra::graph::http_client()
+            .post(format!(
+                "{}/_emulator/groups/{group_id}/licenses",
+                self.emulator.base_url()
+            ))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin API");
+        assert_eq!(response.status(), 200, "{:?}", response.text().await);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn lifecycle_validate_plan_create_drift_update_and_destroy() {
+    let h = Harness::start().await;
+    let wanted = config(SALES, &["YAMMER_ENTERPRISE"]);
+
+    // Validation: a good configuration has nothing to say; a malformed group ID is an
+    // error on `group_id`.
+    let diagnostics = h.validate(&wanted).await;
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let diagnostics = h.validate(&config("not-a-guid", &["YAMMER_ENTERPRISE"])).await;
+    let found = errors(&diagnostics);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("Invalid Group ID"), "{found:?}");
+    assert_eq!(
+        path_from_proto(diagnostics[0].attribute.as_ref().expect("an attribute path")),
+        AttributePath::attr("group_id")
+    );
+
+    // Plan the create: names resolved to IDs, what only the apply knows unknown, and no
+    // warning (ENTERPRISEPACK has seats for Sales' 4 members).
+    let (planning, planned) = h.plan(&Value::Null, &wanted).await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert!(planning.requires_replace.is_empty());
+    assert_eq!(planned.get("id"), &Value::string(SALES));
+    assert_eq!(planned.get("group_id"), &Value::string(SALES));
+    assert_eq!(planned.get("licenses"), wanted.get("licenses"));
+    assert_effective(&planned, &[YAMMER]);
+    assert_unknown_until_apply(&planned);
+    assert_eq!(h.writes(), 0, "planning writes nothing");
+
+    // Create: exactly one assignLicense with the SKU and its disabled plan; the group holds
+    // the licence, and the state records the processing outcome the emulator reports.
+    let from = h.mark();
+    let (created, state) = h.apply(&Value::Null, &planned, &wanted).await;
+    assert!(errors(&created.diagnostics).is_empty(), "{:?}", created.diagnostics);
+    let assigned = json!([{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER]}]);
+    assert_eq!(
+        h.assign_calls(from),
+        [json!({"addLicenses": assigned, "removeLicenses": []})]
+    );
+    assert_eq!(h.group_licenses(SALES), assigned);
+    assert_eq!(state.get("id"), &Value::string(SALES));
+    assert_eq!(state.get("licenses"), wanted.get("licenses"));
+    assert_effective(&state, &[YAMMER]);
+    assert_eq!(
+        state.get("license_processing_state"),
+        &Value::string(h.group(SALES)["licenseProcessingState"]["state"].as_str().unwrap())
+    );
+    assert_eq!(
+        state.get("license_processing_state"),
+        &Value::string("ProcessingComplete")
+    );
+    let in_error = h.members_in_error(SALES);
+    assert_eq!(state.get("members_with_license_errors"), &Value::number(in_error));
+    assert_eq!(
+        state.get("member_license_errors").as_elements().map(<[Value]>::len),
+        Some(usize::try_from(in_error).unwrap())
+    );
+    assert_eq!(
+        h.identity(created.new_identity.as_ref()),
+        Value::object([("group_id", Value::string(SALES))])
+    );
+
+    // Read: nothing changed outside Terraform, so the state comes back as it was.
+    let (read, refreshed) = h.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(refreshed, state, "no drift");
+    assert_eq!(
+        h.identity(read.new_identity.as_ref()),
+        Value::object([("group_id", Value::string(SALES))])
+    );
+
+    // Drift: an administrator disables Sway as well. The next read shows it by plan name,
+    // and nothing else changes.
+    h.change_out_of_band(
+        SALES,
+        json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER, SWAY]}], "removeLicenses": []}),
+    )
+    .await;
+    let (read, drifted) = h.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(disabled_plans(&drifted), ["SWAY", "YAMMER_ENTERPRISE"]);
+    assert_effective(&drifted, &[SWAY, YAMMER]);
+    let mut expected = state.clone();
+    expected.set("licenses", drifted.get("licenses").clone());
+    expected.set("effective_licenses", drifted.get("effective_licenses").clone());
+    assert_eq!(drifted, expected, "only the licences drifted");
+
+    // Plan back to the configuration: an in-place update that re-enables Sway.
+    let (planning, planned) = h.plan(&drifted, &wanted).await;
+    assert!(errors(&planning.diagnostics).is_empty(), "{:?}", planning.diagnostics);
+    assert!(planning.requires_replace.is_empty(), "{:?}", planning.requires_replace);
+    assert_eq!(planned.get("id"), &Value::string(SALES));
+    assert_eq!(planned.get("licenses"), wanted.get("licenses"));
+    assert_effective(&planned, &[YAMMER]);
+    assert_unknown_until_apply(&planned);
+    let from = h.mark();
+    let (restoring, restored) = h.apply(&drifted, &planned, &wanted).await;
+    assert!(errors(&restoring.diagnostics).is_empty(), "{:?}", restoring.diagnostics);
+    assert_eq!(
+        h.assign_calls(from),
+        [json!({"addLicenses": assigned, "removeLicenses": []})]
+    );
+    assert_eq!(h.group_licenses(SALES), assigned, "the group is back as configured");
+    assert_eq!(restored, state, "the state is back as created");
+
+    // With nothing to change, the plan is the prior state exactly (no perpetual diff).
+    let (planning, planned) = h.plan(&restored, &wanted).await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert_eq!(planned, restored);
+
+    // Update in place: disable Teams as well. One assignLicense re-posting the SKU with the
+    // full plan list; the SKU is never removed, so members keep the licence.
+    let more = config(SALES, &["TEAMS1", "YAMMER_ENTERPRISE"]);
+    let (planning, planned) = h.plan(&restored, &more).await;
+    assert!(errors(&planning.diagnostics).is_empty(), "{:?}", planning.diagnostics);
+    assert!(planning.requires_replace.is_empty(), "{:?}", planning.requires_replace);
+    assert_eq!(planned.get("licenses"), more.get("licenses"));
+    assert_effective(&planned, &[TEAMS, YAMMER]);
+    assert_unknown_until_apply(&planned);
+    let from = h.mark();
+    let (updating, updated) = h.apply(&restored, &planned, &more).await;
+    assert!(errors(&updating.diagnostics).is_empty(), "{:?}", updating.diagnostics);
+    let assigned_more = json!([{"skuId": ENTERPRISEPACK, "disabledPlans": sorted(&[TEAMS, YAMMER])}]);
+    assert_eq!(
+        h.assign_calls(from),
+        [json!({"addLicenses": assigned_more, "removeLicenses": []})]
+    );
+    assert_eq!(h.group_licenses(SALES), assigned_more);
+    assert_eq!(disabled_plans(&updated), ["TEAMS1", "YAMMER_ENTERPRISE"]);
+    assert_effective(&updated, &[TEAMS, YAMMER]);
+    assert_eq!(
+        updated.get("license_processing_state"),
+        &Value::string("ProcessingComplete")
+    );
+    assert!(
+        h.assign_calls(0).iter().all(|call| call["removeLicenses"] == json!([])),
+        "no call so far removed a licence: {:?}",
+        h.assign_calls(0)
+    );
+
+    // Destroy: the plan is null; the apply removes exactly the managed SKU.
+    let (planning, planned) = h.plan(&updated, &Value::Null).await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert!(planned.is_null());
+    let from = h.mark();
+    let (deleting, gone) = h.apply(&updated, &Value::Null, &Value::Null).await;
+    assert!(deleting.diagnostics.is_empty(), "{:?}", deleting.diagnostics);
+    assert!(gone.is_null());
+    assert_eq!(
+        h.assign_calls(from),
+        [json!({"addLicenses": [], "removeLicenses": [ENTERPRISEPACK]})]
+    );
+    assert_eq!(h.group_licenses(SALES), json!([]));
+    assert_eq!(h.writes(), 4, "create, restore, update, delete");
+}
+
+#[tokio::test]
+async fn import_by_id_and_by_identity_gives_readable_state_and_an_empty_plan() {
+    let h = Harness::start().await;
+    let engineering = Value::object([("group_id", Value::string(ENGINEERING))]);
+
+    // By ID: Engineering's seeded licence, keyed by part number, plans by name.
+    let by_id = h.import(ENGINEERING, None).await;
+    assert!(by_id.diagnostics.is_empty(), "{:?}", by_id.diagnostics);
+    assert_eq!(by_id.imported_resources.len(), 1);
+    let imported = &by_id.imported_resources[0];
+    assert_eq!(imported.type_name, RESOURCE);
+    let state = h.decode(imported.state.as_ref());
+    assert_eq!(state.get("id"), &Value::string(ENGINEERING));
+    assert_eq!(state.get("group_id"), &Value::string(ENGINEERING));
+    assert_eq!(state.get("licenses"), &enterprisepack(&["YAMMER_ENTERPRISE"]));
+    assert_effective(&state, &[YAMMER]);
+    for unset in ["exclusive", "wait_for_processing", "timeouts"] {
+        assert!(state.get(unset).is_null(), "{unset} is null after import");
+    }
+    assert_eq!(
+        state.get("license_processing_state"),
+        &Value::string(
+            h.group(ENGINEERING)["licenseProcessingState"]["state"]
+                .as_str()
+                .unwrap()
+        )
+    );
+    assert_eq!(
+        state.get("members_with_license_errors"),
+        &Value::number(h.members_in_error(ENGINEERING))
+    );
+    assert_eq!(h.identity(imported.identity.as_ref()), engineering);
+
+    // By identity (Terraform 1.12+ import blocks): the same resource.
+    let by_identity = h.import("", Some(&engineering)).await;
+    assert!(by_identity.diagnostics.is_empty(), "{:?}", by_identity.diagnostics);
+    assert_eq!(by_identity.imported_resources.len(), 1);
+    let imported = &by_identity.imported_resources[0];
+    assert_eq!(h.decode(imported.state.as_ref()), state);
+    assert_eq!(h.identity(imported.identity.as_ref()), engineering);
+
+    // Terraform reads the imported object, then plans it with the matching configuration:
+    // nothing to change.
+    let (read, refreshed) = h.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(refreshed, state);
+    let (planning, planned) = h.plan(&state, &config(ENGINEERING, &["YAMMER_ENTERPRISE"])).await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert!(planning.requires_replace.is_empty());
+    assert_eq!(planned, state, "the plan after import is empty");
+
+    // An ID that is not a group object ID imports nothing.
+    let bad = h.import("Engineering", None).await;
+    assert!(bad.imported_resources.is_empty());
+    let found = errors(&bad.diagnostics);
+    assert!(
+        found.len() == 1 && found[0].starts_with("Invalid Import ID"),
+        "{found:?}"
+    );
+    assert_eq!(h.writes(), 0, "importing writes nothing");
+    assert_eq!(
+        h.group_licenses(ENGINEERING),
+        json!([{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER]}])
+    );
+}
