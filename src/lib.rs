@@ -40,3 +40,93 @@ pub async fn serve(debug: bool) -> Result<(), tfplugin::handshake::ServeError> {
     };
     tfplugin::handshake::serve(provider::EntraProvider, options).await
 }
+
+/// The layering rules, checked on the sources: which top-level module may name which.
+#[cfg(test)]
+mod layers {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    /// Module → the modules it may use (besides itself). `model` is the `model!` macro.
+    const ALLOWED: &[(&str, &[&str])] = &[
+        ("tfplugin", &["model"]),
+        ("graph", &[]),
+        ("licensing", &["graph"]),
+        ("diagnostics", &["graph", "licensing", "tfplugin"]),
+        (
+            "user_targets",
+            &["diagnostics", "graph", "licensing", "model", "tfplugin"],
+        ),
+        (
+            "resources",
+            &["diagnostics", "graph", "licensing", "model", "tfplugin", "user_targets"],
+        ),
+        (
+            "data_sources",
+            &["diagnostics", "graph", "licensing", "model", "tfplugin"],
+        ),
+        (
+            "actions",
+            &["diagnostics", "graph", "licensing", "model", "tfplugin", "user_targets"],
+        ),
+        (
+            "provider",
+            &[
+                "actions",
+                "data_sources",
+                "graph",
+                "licensing",
+                "model",
+                "resources",
+                "tfplugin",
+            ],
+        ),
+        ("docs", &["provider", "tfplugin"]),
+    ];
+
+    /// The `crate::x` names used in a module's files, comments left out.
+    fn uses(module: &str) -> BTreeSet<String> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join(format!("{module}.rs"))];
+        let mut folders = vec![src.join(module)];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    folders.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
+        let mut names = BTreeSet::new();
+        for text in files.iter().filter_map(|f| std::fs::read_to_string(f).ok()) {
+            for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (i, _) in line.match_indices("crate::") {
+                    let name: String = line[i + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if name != module && !name.is_empty() {
+                        names.insert(name);
+                    }
+                }
+            }
+        }
+        names
+    }
+
+    #[test]
+    fn each_layer_uses_only_what_it_may() {
+        let rules: BTreeMap<&str, &[&str]> = ALLOWED.iter().copied().collect();
+        for (module, allowed) in &rules {
+            let found = uses(module);
+            let forbidden: Vec<&String> = found.iter().filter(|n| !allowed.contains(&n.as_str())).collect();
+            assert!(forbidden.is_empty(), "{module} must not use {forbidden:?}");
+        }
+        assert!(
+            uses("licensing").iter().all(|m| m != "tfplugin"),
+            "the core is free of Terraform types"
+        );
+    }
+}

@@ -12,23 +12,23 @@
 //! wire modules.
 
 pub mod convert;
-pub mod diagnostics;
-pub mod dispatch;
-pub mod go_plugin;
+pub(crate) mod diagnostics;
+pub(crate) mod dispatch;
+pub(crate) mod go_plugin;
 pub mod handshake;
-pub mod json;
+pub(crate) mod json;
 pub mod logging;
-pub mod model;
+pub(crate) mod model;
 pub mod msgpack;
-pub mod path;
-pub mod plan;
-pub mod schema;
-pub mod server;
-pub mod timeouts;
+pub(crate) mod path;
+pub(crate) mod plan;
+pub(crate) mod schema;
+pub(crate) mod server;
+pub(crate) mod timeouts;
 pub mod tls;
-pub mod traits;
-pub mod types;
-pub mod value;
+pub(crate) mod traits;
+pub(crate) mod types;
+pub(crate) mod value;
 
 /// Generated protobuf code. Public only for the protocol tests and benchmarks, which play
 /// Terraform's part; provider code never uses it.

@@ -134,9 +134,9 @@ macro_rules! model {
             fn from_value(
                 value: &$crate::tfplugin::Value,
                 path: &$crate::tfplugin::AttributePath,
-            ) -> ::std::result::Result<Self, $crate::tfplugin::value::ValueError> {
+            ) -> ::std::result::Result<Self, $crate::tfplugin::ValueError> {
                 if value.as_map().is_none() {
-                    return Err($crate::tfplugin::value::ValueError {
+                    return Err($crate::tfplugin::ValueError {
                         path: path.clone(),
                         message: format!("expected an object, found {value:?}"),
                     });

@@ -104,23 +104,6 @@ pub fn requires_replace(block: &Block, prior: &Value, planned: &Value) -> Vec<At
         .collect()
 }
 
-/// Keeps the prior value of attribute `name` when the planned one means the same thing,
-/// so that a different spelling of the same value does not show as a change.
-pub fn keep_prior_if_equivalent(
-    planned: &mut Value,
-    prior: &Value,
-    name: &str,
-    equivalent: impl Fn(&Value, &Value) -> bool,
-) {
-    let prior_value = prior.get(name);
-    if prior_value.is_null() || prior_value.is_unknown() {
-        return;
-    }
-    if equivalent(planned.get(name), prior_value) {
-        planned.set(name, prior_value.clone());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,15 +191,5 @@ mod tests {
         assert_eq!(element.get("value"), &Value::string("v"));
         assert_eq!(schema().implied_type().element(), None);
         assert!(matches!(schema().implied_type(), Type::Object { .. }));
-    }
-
-    #[test]
-    fn equivalent_spellings_keep_the_prior_value() {
-        let prior = Value::object([("sku", Value::string("SPE_E5"))]);
-        let mut planned = Value::object([("sku", Value::string("spe_e5"))]);
-        keep_prior_if_equivalent(&mut planned, &prior, "sku", |a, b| {
-            a.as_str().map(str::to_lowercase) == b.as_str().map(str::to_lowercase)
-        });
-        assert_eq!(planned.get("sku"), &Value::string("SPE_E5"));
     }
 }

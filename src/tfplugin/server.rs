@@ -135,6 +135,20 @@ impl<P: Provider> ProviderService<P> {
             .ok_or_else(|| unknown_type("Resource", type_name))
     }
 
+    /// The resource type and the request's values decoded with its type.
+    fn resource_values<const N: usize>(
+        &self,
+        type_name: &str,
+        values: [&Option<proto::DynamicValue>; N],
+    ) -> Result<(&ResourceEntry<P::Data>, [Value; N]), Diagnostic> {
+        let entry = self.resource(type_name)?;
+        let mut decoded = [const { Value::Null }; N];
+        for (slot, value) in decoded.iter_mut().zip(values) {
+            *slot = decode_dynamic(value.as_ref(), &entry.ty)?;
+        }
+        Ok((entry, decoded))
+    }
+
     fn data_source(&self, type_name: &str) -> Result<&Typed<dyn DataSourceHandler<P::Data>>, Diagnostic> {
         self.inner
             .data_sources
@@ -147,6 +161,59 @@ impl<P: Provider> ProviderService<P> {
             .actions
             .get(type_name)
             .ok_or_else(|| unknown_type("Action", type_name))
+    }
+}
+
+/// What the three Validate*Config RPCs share: a configuration type and a check.
+#[async_trait::async_trait]
+trait ValidatesConfig: Send + Sync {
+    fn config_type(&self) -> &Type;
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics);
+}
+
+#[async_trait::async_trait]
+impl<D: Send + Sync + 'static> ValidatesConfig for ResourceEntry<D> {
+    fn config_type(&self) -> &Type {
+        &self.ty
+    }
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        self.handler.validate(ctx, config, diags).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl<D: Send + Sync + 'static> ValidatesConfig for Typed<dyn DataSourceHandler<D>> {
+    fn config_type(&self) -> &Type {
+        &self.ty
+    }
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        self.implementation.validate(ctx, config, diags).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl<D: Send + Sync + 'static> ValidatesConfig for Typed<dyn ActionHandler<D>> {
+    fn config_type(&self) -> &Type {
+        &self.ty
+    }
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        self.implementation.validate(ctx, config, diags).await;
+    }
+}
+
+impl<P: Provider> ProviderService<P> {
+    /// Decodes `config` with the target's type and validates it.
+    async fn validate_config(
+        &self,
+        target: Result<&dyn ValidatesConfig, Diagnostic>,
+        config: Option<&proto::DynamicValue>,
+    ) -> Vec<proto::Diagnostic> {
+        let mut diags = Diagnostics::new();
+        match target.and_then(|t| decode_dynamic(config, t.config_type()).map(|c| (t, c))) {
+            Ok((target, config)) => target.validate(&self.context(), &config, &mut diags).await,
+            Err(d) => diags.push(d),
+        }
+        wire(&diags)
     }
 }
 
@@ -324,20 +391,14 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
         request: Request<proto::validate_resource_config::Request>,
     ) -> Result<Response<proto::validate_resource_config::Response>, Status> {
         let request = request.into_inner();
+        let target = self.resource(&request.type_name).map(|t| t as &dyn ValidatesConfig);
+        let diagnostics = self.validate_config(target, request.config.as_ref());
         rpc(
             "ValidateResourceConfig",
             &request.type_name,
             async {
-                let mut diags = Diagnostics::new();
-                let checked = self
-                    .resource(&request.type_name)
-                    .and_then(|r| decode_dynamic(request.config.as_ref(), &r.ty).map(|c| (r, c)));
-                match checked {
-                    Ok((r, config)) => r.handler.validate(&self.context(), &config, &mut diags).await,
-                    Err(d) => diags.push(d),
-                }
                 proto::validate_resource_config::Response {
-                    diagnostics: wire(&diags),
+                    diagnostics: diagnostics.await,
                 }
             },
             |r, d| r.diagnostics = d,
@@ -350,20 +411,14 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
         request: Request<proto::validate_data_resource_config::Request>,
     ) -> Result<Response<proto::validate_data_resource_config::Response>, Status> {
         let request = request.into_inner();
+        let target = self.data_source(&request.type_name).map(|t| t as &dyn ValidatesConfig);
+        let diagnostics = self.validate_config(target, request.config.as_ref());
         rpc(
             "ValidateDataResourceConfig",
             &request.type_name,
             async {
-                let mut diags = Diagnostics::new();
-                let checked = self
-                    .data_source(&request.type_name)
-                    .and_then(|d| decode_dynamic(request.config.as_ref(), &d.ty).map(|c| (d, c)));
-                match checked {
-                    Ok((d, config)) => d.implementation.validate(&self.context(), &config, &mut diags).await,
-                    Err(d) => diags.push(d),
-                }
                 proto::validate_data_resource_config::Response {
-                    diagnostics: wire(&diags),
+                    diagnostics: diagnostics.await,
                 }
             },
             |r, d| r.diagnostics = d,
@@ -454,12 +509,9 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     private: request.private.clone(),
                     ..Default::default()
                 };
-                let decoded = self
-                    .resource(&request.type_name)
-                    .and_then(|r| decode_dynamic(request.current_state.as_ref(), &r.ty).map(|s| (r, s)));
-                match decoded {
+                match self.resource_values(&request.type_name, [&request.current_state]) {
                     Err(d) => diags.push(d),
-                    Ok((r, state)) => {
+                    Ok((r, [state])) => {
                         let data = self.data();
                         let state =
                             dispatch::read_resource(r, &self.context(), data.as_deref(), state, &mut diags).await;
@@ -489,15 +541,10 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     planned_private: request.prior_private.clone(),
                     ..Default::default()
                 };
-                let decoded = self.resource(&request.type_name).and_then(|r| {
-                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.ty)?;
-                    let proposed = decode_dynamic(request.proposed_new_state.as_ref(), &r.ty)?;
-                    let config = decode_dynamic(request.config.as_ref(), &r.ty)?;
-                    Ok((r, prior, proposed, config))
-                });
-                match decoded {
+                let values = [&request.prior_state, &request.proposed_new_state, &request.config];
+                match self.resource_values(&request.type_name, values) {
                     Err(d) => diags.push(d),
-                    Ok((r, prior, proposed, config)) => {
+                    Ok((r, [prior, proposed, config])) => {
                         let data = self.data();
                         let ctx = self.context();
                         let outcome =
@@ -531,15 +578,10 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                     private: request.planned_private.clone(),
                     ..Default::default()
                 };
-                let decoded = self.resource(&request.type_name).and_then(|r| {
-                    let prior = decode_dynamic(request.prior_state.as_ref(), &r.ty)?;
-                    let planned = decode_dynamic(request.planned_state.as_ref(), &r.ty)?;
-                    let config = decode_dynamic(request.config.as_ref(), &r.ty)?;
-                    Ok((r, prior, planned, config))
-                });
-                match decoded {
+                let values = [&request.prior_state, &request.planned_state, &request.config];
+                match self.resource_values(&request.type_name, values) {
                     Err(d) => diags.push(d),
-                    Ok((r, prior, planned, config)) => {
+                    Ok((r, [prior, planned, config])) => {
                         let data = self.data();
                         let ctx = self.context();
                         let state =
@@ -639,20 +681,14 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
         request: Request<proto::validate_action_config::Request>,
     ) -> Result<Response<proto::validate_action_config::Response>, Status> {
         let request = request.into_inner();
+        let target = self.action(&request.type_name).map(|t| t as &dyn ValidatesConfig);
+        let diagnostics = self.validate_config(target, request.config.as_ref());
         rpc(
             "ValidateActionConfig",
             &request.type_name,
             async {
-                let mut diags = Diagnostics::new();
-                let checked = self
-                    .action(&request.type_name)
-                    .and_then(|a| decode_dynamic(request.config.as_ref(), &a.ty).map(|c| (a, c)));
-                match checked {
-                    Ok((a, config)) => a.implementation.validate(&self.context(), &config, &mut diags).await,
-                    Err(d) => diags.push(d),
-                }
                 proto::validate_action_config::Response {
-                    diagnostics: wire(&diags),
+                    diagnostics: diagnostics.await,
                 }
             },
             |r, d| r.diagnostics = d,
