@@ -153,14 +153,16 @@ pub fn license_problem(key: &str, problem: &Problem) -> Diagnostic {
             plan,
             part_number,
             plans,
+            closest,
         } => (
             "Service Plan Not In SKU",
             format!(
-                "{plan:?} in {} is not a service plan of {part_number}. Its plans are: {}.",
+                "{plan:?} in {} is not a service plan of {part_number}. Closest: {}. Its plans are: {}.",
                 match list {
                     PlanList::Disabled => "disabled_plans",
                     PlanList::Enabled => "enabled_plans",
                 },
+                closest.join(", "),
                 plans.join(", ")
             ),
         ),
@@ -208,6 +210,25 @@ pub fn members_with_license_errors(group_id: &str, members_in_error: usize, exam
             "{} of group {group_id} could not get this group's licences, for example:\n{}\n\nA group's licences are given to a member all or none, so a SKU short of seats also holds back the member's other licences from this group. Fix the cause (free seats for CountViolation, conflicting plans, usage location), then reprocess them, for example with entra_user_license_reprocess.",
             count(members_in_error, "member"),
             examples.join("\n")
+        ),
+    )
+}
+
+/// A read after a successful write failed: the write stands, the read is a warning.
+pub fn unconfirmed_after_write(summary: &str, error: &GraphError) -> Diagnostic {
+    let mut diagnostic = graph_warning(summary, error);
+    diagnostic.detail.push_str(
+        "\n\nThe licences were assigned (Graph accepted the change) and the state records them; nothing was undone. The next refresh reads the group again.",
+    );
+    diagnostic
+}
+
+/// Terraform asked the provider to stop after a write Graph accepted.
+pub fn interrupted_after_write(operation: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "Interrupted After The Licences Were Assigned",
+        format!(
+            "Terraform asked the provider to stop during the {operation}, after Graph accepted the licence change. The state records the change; member processing and licence errors were not checked. Nothing was undone: the next plan shows only what is left to do."
         ),
     )
 }
@@ -267,6 +288,7 @@ mod tests {
             plan: "TEAMS2".into(),
             part_number: "SPE_E5".into(),
             plans: vec!["TEAMS1".into()],
+            closest: vec!["TEAMS1".into()],
         };
         let d = license_problem("SPE_E5", &problem);
         assert_eq!(d.path, Some(AttributePath::attr("licenses").key("SPE_E5")));

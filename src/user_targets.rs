@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostics::{self, graph_error, group_not_found};
-use crate::licensing::Tenant;
 use crate::licensing::reprocess::{self, ReprocessFailure, Reprocessed};
+use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::tfplugin::{Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, SetOf, Type};
 
@@ -54,6 +54,15 @@ impl Targets<'_> {
                 "user_ids is empty; list at least one user.",
             );
         }
+        for user in self.user_ids.known().map(|u| u.0.as_slice()).unwrap_or_default() {
+            if Guid::parse(user).is_none() && !is_user_principal_name(user) {
+                diags.attribute_error(
+                    AttributePath::attr("user_ids"),
+                    "Invalid User ID",
+                    format!("{user:?} is neither a user object ID (a GUID) nor a user principal name (name@domain). List users by object ID or UPN."),
+                );
+            }
+        }
     }
 
     /// The users to reprocess now: `user_ids`, or the group's members with licence errors.
@@ -75,6 +84,19 @@ impl Targets<'_> {
             }
         }
     }
+}
+
+/// `name@domain.tld`, as Entra requires of a user principal name.
+fn is_user_principal_name(text: &str) -> bool {
+    let Some((name, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !name.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(char::is_whitespace)
 }
 
 /// The diagnostic for a user that could not be reprocessed.
@@ -159,7 +181,10 @@ mod tests {
         };
         assert_eq!(summaries(Attr::Null, Attr::Null), ["Missing Users"]);
         assert_eq!(
-            summaries(Attr::Known(SetOf(vec!["u".into()])), Attr::Known("g".into())),
+            summaries(
+                Attr::Known(SetOf(vec!["u@contoso.example".into()])),
+                Attr::Known("g".into())
+            ),
             ["Conflicting Targets"]
         );
         assert_eq!(summaries(Attr::Known(SetOf(vec![])), Attr::Null), ["No Users"]);
@@ -168,6 +193,25 @@ mod tests {
             "unknown until apply is fine"
         );
         assert!(summaries(Attr::Null, Attr::Known("g".into())).is_empty());
+        let users = |ids: &[&str]| Attr::Known(SetOf(ids.iter().map(|s| (*s).to_owned()).collect()));
+        assert!(
+            summaries(
+                users(&["adele@contoso.example", "06ebc4ee-1bb5-47dd-8120-11324bc54e06"]),
+                Attr::Null
+            )
+            .is_empty()
+        );
+        for bad in [
+            "adele",
+            "adele@",
+            "@contoso.example",
+            "a@b@c.d",
+            "adele@contoso",
+            "ad ele@contoso.example",
+            "",
+        ] {
+            assert_eq!(summaries(users(&[bad]), Attr::Null), ["Invalid User ID"], "{bad:?}");
+        }
     }
 
     #[test]

@@ -93,11 +93,16 @@ impl ClientCertificate {
     pub fn load(data: &[u8], password: Option<&str>) -> Result<Self, String> {
         let (key_der, certificate_der) = if data.windows(11).any(|w| w == b"-----BEGIN ") {
             use rustls::pki_types::pem::PemObject;
-            let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(data)
-                .map_err(|e| format!("no unencrypted private key in the PEM data ({e})"))?;
             let certificate = rustls::pki_types::CertificateDer::from_pem_slice(data)
                 .map_err(|e| format!("no certificate in the PEM data ({e})"))?;
-            (key.secret_der().to_vec(), certificate.to_vec())
+            let key = match encrypted_pem_key(data) {
+                Some(encrypted) => decrypt_pkcs8(&encrypted?, password)?,
+                None => rustls::pki_types::PrivateKeyDer::from_pem_slice(data)
+                    .map_err(|e| format!("no private key in the PEM data ({e})"))?
+                    .secret_der()
+                    .to_vec(),
+            };
+            (key, certificate.to_vec())
         } else {
             let store = p12_keystore::KeyStore::from_pkcs12(data, password.unwrap_or(""), Default::default())
                 .map_err(|e| format!("not a readable PKCS#12 file (wrong password?): {e}"))?;
@@ -580,4 +585,61 @@ fn explain_token_error(body: &Json, kind: &str, status: u16) -> String {
         _ => "Check the provider's authentication settings.",
     };
     format!("Authentication with {kind} failed (HTTP {status}, AADSTS{code}): {description}\n\n{advice}")
+}
+
+/// The DER of an `ENCRYPTED PRIVATE KEY` PEM block, when the data has one.
+fn encrypted_pem_key(data: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    const BEGIN: &str = "-----BEGIN ENCRYPTED PRIVATE KEY-----";
+    const END: &str = "-----END ENCRYPTED PRIVATE KEY-----";
+    let text = std::str::from_utf8(data).ok()?;
+    let start = text.find(BEGIN)? + BEGIN.len();
+    let body = &text[start..start + text[start..].find(END)?];
+    let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(base64)
+            .map_err(|e| format!("the encrypted private key is not valid PEM ({e})")),
+    )
+}
+
+/// Decrypts a PKCS#8 `EncryptedPrivateKeyInfo` (PBES2, as `openssl pkcs8 -topk8` writes it).
+fn decrypt_pkcs8(der: &[u8], password: Option<&str>) -> Result<Vec<u8>, String> {
+    let password = password.ok_or("the private key is encrypted: set client_certificate_password")?;
+    let info = pkcs8::EncryptedPrivateKeyInfoRef::try_from(der)
+        .map_err(|e| format!("the encrypted private key could not be read ({e})"))?;
+    let document = info
+        .decrypt(password)
+        .map_err(|_| "the encrypted private key could not be decrypted (wrong client_certificate_password?)")?;
+    Ok(document.as_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_lc_rs::signature::KeyPair;
+
+    use super::*;
+
+    /// The emulator's test application key, encrypted with PBES2 (AES-256-CBC, PBKDF2
+    /// with HMAC-SHA256) by `openssl pkcs8 -topk8`, followed by its certificate.
+    const ENCRYPTED: &[u8] = include_bytes!("testdata/encrypted-pkcs8.pem");
+
+    #[test]
+    fn encrypted_pkcs8_pem_keys_load_with_their_password() {
+        let plain = ClientCertificate::load(
+            include_bytes!("../../emulator/fixtures/contoso-app-certificate.pem"),
+            None,
+        )
+        .expect("the unencrypted key");
+        let decrypted = ClientCertificate::load(ENCRYPTED, Some("correct-horse")).expect("the encrypted key");
+        assert_eq!(decrypted.thumbprint_sha256, plain.thumbprint_sha256);
+        assert_eq!(
+            decrypted.key.public_key().as_ref(),
+            plain.key.public_key().as_ref(),
+            "the same key"
+        );
+        let wrong = ClientCertificate::load(ENCRYPTED, Some("wrong")).err().unwrap();
+        assert!(wrong.contains("wrong client_certificate_password"), "{wrong}");
+        let missing = ClientCertificate::load(ENCRYPTED, None).err().unwrap();
+        assert!(missing.contains("set client_certificate_password"), "{missing}");
+    }
 }

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::auth::{TokenSource, new_request_id, without_url};
 use super::error::GraphError;
-use super::retry::{Outcome, RetryPolicy};
+use super::retry::{Outcome, Repeatable, RetryPolicy, is_repeatable};
 
 /// Timeout of one HTTP attempt.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -120,32 +120,33 @@ impl GraphClient {
         &self.tokens
     }
 
+    /// The URL of a request. `path_and_query` is relative to the version root and already
+    /// percent-encoded by the endpoint (IDs and UPNs are encoded once, there); an absolute
+    /// URL (`@odata.nextLink`) is used as it is.
     fn url(&self, path_and_query: &str) -> url::Url {
-        if path_and_query.starts_with("http://") || path_and_query.starts_with("https://") {
-            return url::Url::parse(path_and_query).unwrap_or_else(|_| self.base.clone());
-        }
-        let (path, query) = path_and_query
-            .split_once('?')
-            .map_or((path_and_query, None), |(p, q)| (p, Some(q)));
-        let mut url = self.base.clone();
-        {
-            let mut segments = url.path_segments_mut().expect("http(s) URL");
-            segments.pop_if_empty();
-            for segment in path.trim_start_matches('/').split('/') {
-                segments.push(segment);
-            }
-        }
-        url.set_query(query);
-        url
+        request_url(&self.base, path_and_query)
     }
 
-    /// Sends one request with retries, and decodes a JSON answer.
+    /// Sends one request with retries (as [`retry`](super::retry) allows for it), and
+    /// decodes a JSON answer.
     pub async fn send<T: DeserializeOwned>(
         &self,
         cancel: &CancellationToken,
         method: Method,
         path_and_query: &str,
         body: Option<&Json>,
+    ) -> Result<Answer<T>, GraphError> {
+        let repeatable = is_repeatable(method.as_str(), path_and_query);
+        self.send_as(cancel, method, path_and_query, body, repeatable).await
+    }
+
+    async fn send_as<T: DeserializeOwned>(
+        &self,
+        cancel: &CancellationToken,
+        method: Method,
+        path_and_query: &str,
+        body: Option<&Json>,
+        repeatable: Repeatable,
     ) -> Result<Answer<T>, GraphError> {
         let url = self.url(path_and_query);
         let operation = format!(
@@ -239,8 +240,8 @@ impl GraphClient {
                 None => return Err(error),
             };
             let jitter = f64::from(started.elapsed().subsec_nanos() % 1000) / 1000.0;
-            let Some(delay) = self.retry.delay(outcome, attempt, waited, jitter) else {
-                if RetryPolicy::is_retryable(outcome) {
+            let Some(delay) = self.retry.delay(repeatable, outcome, attempt, waited, jitter) else {
+                if RetryPolicy::is_retryable(repeatable, outcome) {
                     tracing::warn!(%operation, attempt, waited_ms = waited.as_millis() as u64, "Giving up on Graph request after retries");
                 }
                 return Err(error);
@@ -301,7 +302,18 @@ impl GraphClient {
                     }
                     item
                 }).collect::<Vec<_>>()});
-                let answer: Answer<Json> = self.send(cancel, Method::POST, "/$batch", Some(&body)).await?;
+                // A batch is as repeatable as its least repeatable item.
+                let repeatable = if chunk
+                    .iter()
+                    .all(|r| is_repeatable(r.method.as_str(), &r.url) == Repeatable::Yes)
+                {
+                    Repeatable::Yes
+                } else {
+                    Repeatable::No
+                };
+                let answer: Answer<Json> = self
+                    .send_as(cancel, Method::POST, "/$batch", Some(&body), repeatable)
+                    .await?;
                 for response in answer.body["responses"].as_array().cloned().unwrap_or_default() {
                     let id = response["id"].as_str().unwrap_or_default().to_owned();
                     let status = response["status"].as_u64().unwrap_or(0) as u16;
@@ -387,9 +399,36 @@ fn decode<T: DeserializeOwned>(
     }
 }
 
+fn request_url(base: &url::Url, path_and_query: &str) -> url::Url {
+    if path_and_query.starts_with("http://") || path_and_query.starts_with("https://") {
+        return url::Url::parse(path_and_query).unwrap_or_else(|_| base.clone());
+    }
+    let root = base.as_str().trim_end_matches('/');
+    let relative = path_and_query.trim_start_matches('/');
+    url::Url::parse(&format!("{root}/{relative}")).unwrap_or_else(|_| base.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_encoded_once() {
+        let base = url::Url::parse("https://graph.microsoft.com/v1.0").unwrap();
+        let user = crate::graph::endpoints::groups::encode("adele@contoso.example");
+        let url = request_url(&base, &format!("/users/{user}/reprocessLicenseAssignment"));
+        assert_eq!(
+            url.as_str(),
+            "https://graph.microsoft.com/v1.0/users/adele%40contoso.example/reprocessLicenseAssignment"
+        );
+        let query = request_url(&base, "/groups/g?$select=id,assignedLicenses");
+        assert_eq!(
+            query.as_str(),
+            "https://graph.microsoft.com/v1.0/groups/g?$select=id,assignedLicenses"
+        );
+        let next = "https://graph.microsoft.com/v1.0/groups?$skiptoken=abc";
+        assert_eq!(request_url(&base, next).as_str(), next, "nextLink as it is");
+    }
 
     #[test]
     fn graph_error_bodies_are_decoded_with_request_ids() {

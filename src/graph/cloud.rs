@@ -74,6 +74,20 @@ impl fmt::Display for Cloud {
     }
 }
 
+/// The Azure Instance Metadata Service, where managed identities get tokens over plain
+/// HTTP (a link-local address that never leaves the host):
+/// <https://learn.microsoft.com/entra/identity/managed-identities-azure-resources/how-to-use-vm-token>.
+pub const IMDS_ADDRESS: std::net::Ipv4Addr = std::net::Ipv4Addr::new(169, 254, 169, 254);
+
+/// Checks a managed identity endpoint: as [`check_endpoint`], and also plain `http://` on
+/// the documented IMDS address.
+pub fn check_msi_endpoint(url: &str) -> Result<reqwest::Url, String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if parsed.scheme() == "http" && parsed.host() == Some(url::Host::Ipv4(IMDS_ADDRESS)) => Ok(parsed),
+        _ => check_endpoint(url).map_err(|problem| format!("{problem}, or the IMDS address http://{IMDS_ADDRESS}")),
+    }
+}
+
 /// Checks an endpoint override: `https://`, or plain `http://` on a loopback host only.
 pub fn check_endpoint(url: &str) -> Result<reqwest::Url, String> {
     let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
@@ -155,5 +169,17 @@ mod tests {
         assert!(check_endpoint("http://graph.example.com").is_err());
         assert!(check_endpoint("ftp://x").is_err());
         assert!(check_endpoint("not a url").is_err());
+        let imds = "http://169.254.169.254/metadata/identity/oauth2/token";
+        assert!(check_msi_endpoint(imds).is_ok());
+        assert!(
+            check_endpoint(imds).is_err(),
+            "only the managed identity endpoint may use IMDS"
+        );
+        assert!(
+            check_msi_endpoint("http://169.254.169.253/x")
+                .unwrap_err()
+                .contains("IMDS")
+        );
+        assert!(check_msi_endpoint("http://127.0.0.1:41000/msi/token").is_ok());
     }
 }

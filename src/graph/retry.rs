@@ -1,17 +1,27 @@
 //! When to retry a Graph call, and how long to wait.
 //!
-//! Retried: 429 (throttled), 503 and 504 (the service said so), 408, and connection
-//! failures. Not retried: other 4xx (the request itself is wrong) and 500 (Graph's own
-//! advice is not to retry unknown server errors blindly; a write may have happened).
+//! Retries go by what is safe, not by status alone:
+//!
+//! | outcome | repeatable request | other request |
+//! |---|---|---|
+//! | 408, 429, 503 (Graph did not carry the request out) | retry | retry |
+//! | 500, 502, 504, connection reset or timeout (it may have) | retry | give up |
+//! | 400, 401, 403, 404, 409 and other 4xx (the request is wrong) | give up | give up |
+//!
+//! A request is repeatable when sending it twice leaves Graph as sending it once: every
+//! GET, and the two actions this provider posts (see [`is_repeatable`]). Giving up on a 500
+//! of a repeatable request would turn one flaky answer into a failed apply, and in a fault
+//! storm into hundreds; retrying it cannot double-apply anything.
+//!
+//! Why `assignLicense` is repeatable: its body is the full desired change for the SKUs it
+//! names (`addLicenses` carries each SKU's complete disabled-plan list, `removeLicenses`
+//! removes SKUs), so applying it twice leaves the group exactly as applying it once, even
+//! when the first answer was lost after Graph applied it. `reprocessLicenseAssignment`
+//! re-evaluates a user's licences from their current sources; doing it twice is doing it.
+//!
 //! The wait is `Retry-After` when Graph sends it (seconds, fractional seconds, or an HTTP
 //! date), otherwise capped exponential backoff with jitter; and all waits together stay
 //! within a bound, after which the caller gets the last error.
-//!
-//! Why retrying `assignLicense` is safe: its body is the full desired change for the SKUs
-//! it names (`addLicenses` carries each SKU's complete disabled-plan list, and
-//! `removeLicenses` removes SKUs), so applying it twice leaves the group exactly as
-//! applying it once. A retry after a 429/503/504 or a lost connection can therefore not
-//! double-apply anything.
 
 use std::time::Duration;
 
@@ -39,6 +49,26 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Whether sending a request twice has the same effect as sending it once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeatable {
+    /// Safe to send again after an answer that may hide a completed request.
+    Yes,
+    /// Sent again only when Graph says it did not carry it out.
+    No,
+}
+
+/// The POST actions that are repeatable (see the module docs).
+const REPEATABLE_ACTIONS: [&str; 2] = ["/assignLicense", "/reprocessLicenseAssignment"];
+
+/// Whether `method` on `path` is repeatable: reads, and the actions this provider posts.
+pub fn is_repeatable(method: &str, path: &str) -> Repeatable {
+    let path = path.split('?').next().unwrap_or_default();
+    let repeatable = matches!(method, "GET" | "HEAD" | "PUT" | "DELETE")
+        || (method == "POST" && REPEATABLE_ACTIONS.iter().any(|action| path.ends_with(action)));
+    if repeatable { Repeatable::Yes } else { Repeatable::No }
+}
+
 /// What went wrong with an attempt, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome<'a> {
@@ -49,18 +79,26 @@ pub enum Outcome<'a> {
 }
 
 impl RetryPolicy {
-    /// Whether this outcome is worth another attempt.
-    pub fn is_retryable(outcome: Outcome<'_>) -> bool {
+    /// Whether this outcome of this request is worth another attempt (the table above).
+    pub fn is_retryable(repeatable: Repeatable, outcome: Outcome<'_>) -> bool {
         match outcome {
-            Outcome::Status(status, _) => matches!(status, 408 | 429 | 503 | 504),
-            Outcome::Transport => true,
+            Outcome::Status(408 | 429 | 503, _) => true,
+            Outcome::Status(500 | 502 | 504, _) | Outcome::Transport => repeatable == Repeatable::Yes,
+            Outcome::Status(..) => false,
         }
     }
 
     /// How long to wait before attempt `attempt + 1` (attempts count from 1), given what
     /// has been waited so far; `None` means give up. `jitter` is a sample in [0, 1).
-    pub fn delay(&self, outcome: Outcome<'_>, attempt: u32, waited: Duration, jitter: f64) -> Option<Duration> {
-        if !Self::is_retryable(outcome) || attempt >= self.max_attempts {
+    pub fn delay(
+        &self,
+        repeatable: Repeatable,
+        outcome: Outcome<'_>,
+        attempt: u32,
+        waited: Duration,
+        jitter: f64,
+    ) -> Option<Duration> {
+        if !Self::is_retryable(repeatable, outcome) || attempt >= self.max_attempts {
             return None;
         }
         let advised = match outcome {
@@ -92,14 +130,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retryable_statuses() {
-        for status in [408, 429, 503, 504] {
-            assert!(RetryPolicy::is_retryable(Outcome::Status(status, None)), "{status}");
+    fn retries_by_status_and_method() {
+        use Repeatable::{No, Yes};
+        // (outcome, repeatable request retried, other request retried)
+        let table = [
+            (Outcome::Status(408, None), true, true),
+            (Outcome::Status(429, Some("1")), true, true),
+            (Outcome::Status(503, None), true, true),
+            (Outcome::Status(500, None), true, false),
+            (Outcome::Status(502, None), true, false),
+            (Outcome::Status(504, None), true, false),
+            (Outcome::Transport, true, false),
+            (Outcome::Status(400, None), false, false),
+            (Outcome::Status(401, None), false, false),
+            (Outcome::Status(403, None), false, false),
+            (Outcome::Status(404, None), false, false),
+            (Outcome::Status(409, None), false, false),
+        ];
+        for (outcome, repeatable, other) in table {
+            assert_eq!(
+                RetryPolicy::is_retryable(Yes, outcome),
+                repeatable,
+                "{outcome:?}, repeatable"
+            );
+            assert_eq!(
+                RetryPolicy::is_retryable(No, outcome),
+                other,
+                "{outcome:?}, not repeatable"
+            );
         }
-        for status in [400, 401, 403, 404, 409, 500, 502] {
-            assert!(!RetryPolicy::is_retryable(Outcome::Status(status, None)), "{status}");
+        let requests = [
+            ("GET", "/groups/g?$select=id", Yes),
+            ("POST", "/groups/g/assignLicense", Yes),
+            ("POST", "/users/u/reprocessLicenseAssignment", Yes),
+            ("POST", "/groups", No),
+            ("PATCH", "/groups/g", No),
+            ("POST", "/groups/g/assignLicense/other", No),
+        ];
+        for (method, path, expected) in requests {
+            assert_eq!(is_repeatable(method, path), expected, "{method} {path}");
         }
-        assert!(RetryPolicy::is_retryable(Outcome::Transport));
     }
 
     #[test]
@@ -122,7 +192,13 @@ mod tests {
     fn retry_after_wins_over_backoff() {
         let policy = RetryPolicy::default();
         assert_eq!(
-            policy.delay(Outcome::Status(429, Some("1.5")), 1, Duration::ZERO, 0.9),
+            policy.delay(
+                Repeatable::Yes,
+                Outcome::Status(429, Some("1.5")),
+                1,
+                Duration::ZERO,
+                0.9
+            ),
             Some(Duration::from_millis(1500))
         );
     }
@@ -136,7 +212,13 @@ mod tests {
         };
         let delay = |attempt, jitter| {
             policy
-                .delay(Outcome::Status(503, None), attempt, Duration::ZERO, jitter)
+                .delay(
+                    Repeatable::Yes,
+                    Outcome::Status(503, None),
+                    attempt,
+                    Duration::ZERO,
+                    jitter,
+                )
                 .unwrap()
         };
         assert_eq!(delay(1, 1.0), Duration::from_millis(100));
@@ -152,19 +234,29 @@ mod tests {
             max_total: Duration::from_secs(10),
             ..Default::default()
         };
-        assert!(policy.delay(Outcome::Transport, 2, Duration::ZERO, 0.5).is_some());
+        assert!(
+            policy
+                .delay(Repeatable::Yes, Outcome::Transport, 2, Duration::ZERO, 0.5)
+                .is_some()
+        );
         assert_eq!(
-            policy.delay(Outcome::Transport, 3, Duration::ZERO, 0.5),
+            policy.delay(Repeatable::Yes, Outcome::Transport, 3, Duration::ZERO, 0.5),
             None,
             "attempts"
         );
         assert_eq!(
-            policy.delay(Outcome::Status(429, Some("5")), 1, Duration::from_secs(6), 0.5),
+            policy.delay(
+                Repeatable::Yes,
+                Outcome::Status(429, Some("5")),
+                1,
+                Duration::from_secs(6),
+                0.5
+            ),
             None,
             "total time"
         );
         assert_eq!(
-            policy.delay(Outcome::Status(400, None), 1, Duration::ZERO, 0.5),
+            policy.delay(Repeatable::Yes, Outcome::Status(400, None), 1, Duration::ZERO, 0.5),
             None,
             "not retryable"
         );

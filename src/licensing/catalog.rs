@@ -83,6 +83,8 @@ pub enum Problem {
         part_number: String,
         /// The SKU's plan names.
         plans: Vec<String>,
+        /// Up to three plan names closest to what was written.
+        closest: Vec<String>,
     },
 }
 
@@ -222,6 +224,7 @@ fn plan_ids(sku: &SubscribedSku, written: &[String], list: PlanList) -> Result<B
                     plan: name.clone(),
                     part_number: sku.sku_part_number.trim().to_owned(),
                     plans: sku.service_plans.iter().map(|p| p.service_plan_name.clone()).collect(),
+                    closest: closest(name, sku.service_plans.iter().map(|p| p.service_plan_name.as_str())),
                 })
         })
         .collect()
@@ -352,7 +355,10 @@ pub(crate) mod tests {
             (
                 one("SPE_E5", request(Some(&["EXCHANGE_S_STANDARD"]), None)),
                 "SPE_E5",
-                |p| matches!(p, Problem::PlanNotInSku { list: PlanList::Disabled, plans, .. } if plans.len() == 2),
+                |p| {
+                    matches!(p, Problem::PlanNotInSku { list: PlanList::Disabled, plans, closest, .. }
+                        if plans.len() == 2 && closest.len() == 2)
+                },
             ),
         ];
         for (licenses, key, expected) in cases {

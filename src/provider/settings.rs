@@ -10,7 +10,8 @@ use std::path::PathBuf;
 
 use base64::Engine;
 
-use crate::graph::{ClientCertificate, Cloud, Credential, FederatedSource, Secret};
+use crate::graph::{ClientCertificate, Cloud, Credential, FederatedSource, Secret, cloud};
+use crate::licensing::Guid;
 use crate::model;
 use crate::tfplugin::{Attr, AttributePath, Diagnostics};
 
@@ -148,22 +149,49 @@ pub fn validate(config: &ProviderConfig, diags: &mut Diagnostics) {
             format!("{name:?} is not a cloud this provider knows. Use global, usgovernmentl4, usgovernmentl5 or china (ARM_ENVIRONMENT)."),
         );
     }
-    for (configured, attribute, variable) in [
-        (&config.graph_endpoint, "graph_endpoint", "ENTRA_GRAPH_ENDPOINT"),
+    type Check = fn(&str) -> Result<url::Url, String>;
+    let endpoints: [(&Attr<String>, &str, &str, Check); 3] = [
+        (
+            &config.graph_endpoint,
+            "graph_endpoint",
+            "ENTRA_GRAPH_ENDPOINT",
+            cloud::check_endpoint,
+        ),
         (
             &config.authority_endpoint,
             "authority_endpoint",
             "ENTRA_AUTHORITY_ENDPOINT",
+            cloud::check_endpoint,
         ),
-        (&config.msi_endpoint, "msi_endpoint", "ARM_MSI_ENDPOINT"),
-    ] {
+        (
+            &config.msi_endpoint,
+            "msi_endpoint",
+            "ARM_MSI_ENDPOINT",
+            cloud::check_msi_endpoint,
+        ),
+    ];
+    for (configured, attribute, variable, check) in endpoints {
         if let Setting::Set(url, _) = string(configured, no_env, &[])
-            && let Err(problem) = crate::graph::cloud::check_endpoint(&url)
+            && let Err(problem) = check(&url)
         {
             diags.attribute_error(
                 AttributePath::attr(attribute),
                 "Invalid Endpoint",
                 format!("{attribute} ({variable}): {problem}."),
+            );
+        }
+    }
+    for (configured, attribute, variable) in [
+        (&config.tenant_id, "tenant_id", "ARM_TENANT_ID"),
+        (&config.client_id, "client_id", "ARM_CLIENT_ID"),
+    ] {
+        if let Setting::Set(value, _) = string(configured, no_env, &[])
+            && Guid::parse(&value).is_none()
+        {
+            diags.attribute_error(
+                AttributePath::attr(attribute),
+                format!("Invalid {}", title(attribute)),
+                format!("{attribute} ({variable}) must be a GUID such as 00000000-0000-0000-0000-000000000000, not {value:?}. Use the ID shown in the Entra admin center."),
             );
         }
     }
@@ -200,6 +228,16 @@ fn required(
     }
 }
 
+/// True when the provider block leaves `attribute` (tenant_id or client_id) to the environment.
+fn config_value_is_unset(config: &ProviderConfig, attribute: &str) -> bool {
+    let configured = if attribute == "tenant_id" {
+        &config.tenant_id
+    } else {
+        &config.client_id
+    };
+    configured.known().is_none_or(|v| v.is_empty())
+}
+
 fn title(attribute: &str) -> String {
     attribute
         .split('_')
@@ -216,6 +254,38 @@ fn title(attribute: &str) -> String {
 /// Call only when [`ProviderConfig::has_unknowns`] is false.
 pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -> Option<Settings> {
     validate(config, diags);
+    // The configuration's values were checked by `validate`; these come from the environment.
+    let from_environment = [
+        (
+            string(&Attr::Null, env, &["ARM_TENANT_ID"]),
+            "tenant_id",
+            "ARM_TENANT_ID",
+        ),
+        (
+            string(&Attr::Null, env, &["ARM_CLIENT_ID"]),
+            "client_id",
+            "ARM_CLIENT_ID",
+        ),
+    ];
+    for (setting, attribute, variable) in from_environment {
+        if config_value_is_unset(config, attribute)
+            && let Setting::Set(value, _) = setting
+            && Guid::parse(&value).is_none()
+        {
+            diags.error(
+                format!("Invalid {}", title(attribute)),
+                format!("{variable} must be a GUID such as 00000000-0000-0000-0000-000000000000, not {value:?}. Use the ID shown in the Entra admin center."),
+            );
+        }
+    }
+    if let Setting::Set(url, _) = string(&config.msi_endpoint, env, &["ARM_MSI_ENDPOINT"])
+        && let Err(problem) = cloud::check_msi_endpoint(&url)
+    {
+        diags.error(
+            "Invalid Endpoint",
+            format!("msi_endpoint (ARM_MSI_ENDPOINT): {problem}."),
+        );
+    }
     if diags.has_errors() {
         return None;
     }
@@ -451,11 +521,28 @@ fn federated_source(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnosti
     if let Setting::Set(token, _) = string(&config.oidc_token, env, &["ARM_OIDC_TOKEN"]) {
         return Some(FederatedSource::Token(Secret::new(token)));
     }
-    if let Setting::Set(path, _) = string(
+    if let Setting::Set(path, from_config) = string(
         &config.oidc_token_file_path,
         env,
         &["ARM_OIDC_TOKEN_FILE_PATH", "AZURE_FEDERATED_TOKEN_FILE"],
     ) {
+        // Read now, so that a wrong path is one placed diagnostic rather than an
+        // "Authentication Failed"; the file is read again for each token (it may rotate).
+        let problem = match std::fs::read_to_string(&path) {
+            Ok(token) if token.trim().is_empty() => Some("is empty".to_owned()),
+            Ok(_) => None,
+            Err(e) => Some(format!("could not be read: {e}")),
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                crate::tfplugin::Diagnostic::error(
+                    "Unreadable OIDC Token File",
+                    format!("The OIDC token file {path:?} (oidc_token_file_path, ARM_OIDC_TOKEN_FILE_PATH or AZURE_FEDERATED_TOKEN_FILE) {problem}."),
+                )
+                .at_if(from_config, AttributePath::attr("oidc_token_file_path")),
+            );
+            return None;
+        }
         return Some(FederatedSource::File(PathBuf::from(path)));
     }
     if let Setting::Set(connection, _) = string(
@@ -551,8 +638,8 @@ mod tests {
         let (settings, diags) = resolve_with(
             &config(&[]),
             &[
-                ("ARM_TENANT_ID", "t"),
-                ("ARM_CLIENT_ID", "c"),
+                ("ARM_TENANT_ID", "11111111-1111-1111-1111-111111111111"),
+                ("ARM_CLIENT_ID", "22222222-2222-2222-2222-222222222222"),
                 ("ARM_CLIENT_SECRET", "s"),
                 ("ARM_USE_OIDC", "true"),
                 ("ARM_OIDC_TOKEN", "o"),
@@ -560,7 +647,9 @@ mod tests {
         );
         assert!(diags.is_empty(), "{diags:?}");
         let settings = settings.unwrap();
-        assert!(matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "t"));
+        assert!(
+            matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "11111111-1111-1111-1111-111111111111")
+        );
         assert_eq!(settings.graph_url.as_str(), "https://graph.microsoft.com/v1.0");
         assert_eq!(
             settings.credential_attribute, None,
@@ -571,14 +660,14 @@ mod tests {
     #[test]
     fn configuration_wins_over_the_environment() {
         let c = config(&[
-            ("tenant_id", Value::string("from-config")),
-            ("client_id", Value::string("c")),
+            ("tenant_id", Value::string("33333333-3333-3333-3333-333333333333")),
+            ("client_id", Value::string("22222222-2222-2222-2222-222222222222")),
             ("client_secret", Value::string("s")),
         ]);
         let (settings, _) = resolve_with(&c, &[("ARM_TENANT_ID", "from-env")]);
         let settings = settings.unwrap();
         assert!(
-            matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "from-config")
+            matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "33333333-3333-3333-3333-333333333333")
         );
         assert_eq!(settings.credential_attribute, Some("client_secret"));
     }
@@ -587,7 +676,7 @@ mod tests {
     fn missing_tenant_is_one_diagnostic_naming_attribute_and_variable() {
         let (settings, diags) = resolve_with(
             &config(&[("client_secret", Value::string("s"))]),
-            &[("ARM_CLIENT_ID", "c")],
+            &[("ARM_CLIENT_ID", "22222222-2222-2222-2222-222222222222")],
         );
         assert!(settings.is_none());
         let all: Vec<_> = diags.iter().collect();
@@ -601,8 +690,8 @@ mod tests {
     fn oidc_sources_and_their_absence() {
         let oidc = config(&[
             ("use_oidc", Value::Bool(true)),
-            ("tenant_id", Value::string("t")),
-            ("client_id", Value::string("c")),
+            ("tenant_id", Value::string("11111111-1111-1111-1111-111111111111")),
+            ("client_id", Value::string("22222222-2222-2222-2222-222222222222")),
         ]);
         let (settings, _) = resolve_with(
             &oidc,
@@ -618,7 +707,10 @@ mod tests {
                 ..
             }
         ));
-        let (settings, _) = resolve_with(&oidc, &[("ARM_OIDC_TOKEN_FILE_PATH", "/tmp/token")]);
+        let token_file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(token_file.path(), "a-federated-token").unwrap();
+        let path = token_file.path().to_str().unwrap();
+        let (settings, _) = resolve_with(&oidc, &[("ARM_OIDC_TOKEN_FILE_PATH", path)]);
         assert!(matches!(
             settings.unwrap().credential,
             Credential::Federated {
@@ -645,6 +737,46 @@ mod tests {
         assert!(settings.is_none());
         assert_eq!(diags.iter().next().unwrap().summary, "Missing OIDC Token Source");
     }
+
+    #[test]
+    fn ids_must_be_guids_and_the_token_file_readable() {
+        let summaries = |c: &ProviderConfig, vars: &[(&str, &str)]| {
+            let (_, diags) = resolve_with(c, vars);
+            diags
+                .iter()
+                .map(|d| (d.summary.clone(), d.path.clone()))
+                .collect::<Vec<_>>()
+        };
+        let bad_config = config(&[
+            ("tenant_id", Value::string("contoso")),
+            ("client_secret", Value::string("s")),
+        ]);
+        assert_eq!(
+            summaries(&bad_config, &[]),
+            [("Invalid Tenant ID".to_owned(), Some(AttributePath::attr("tenant_id")))]
+        );
+        let from_env = summaries(&config(&[]), &[("ARM_CLIENT_ID", "app"), ("ARM_CLIENT_SECRET", "s")]);
+        assert_eq!(
+            from_env,
+            [("Invalid Client ID".to_owned(), None)],
+            "the variable is named, nothing placed"
+        );
+        let missing_file = config(&[
+            ("use_oidc", Value::Bool(true)),
+            ("oidc_token_file_path", Value::string("/nonexistent/token")),
+            ("tenant_id", Value::string(TENANT)),
+            ("client_id", Value::string(TENANT)),
+        ]);
+        assert_eq!(
+            summaries(&missing_file, &[]),
+            [(
+                "Unreadable OIDC Token File".to_owned(),
+                Some(AttributePath::attr("oidc_token_file_path"))
+            )]
+        );
+    }
+
+    const TENANT: &str = "44444444-4444-4444-4444-444444444444";
 
     #[test]
     fn msi_then_cli_then_nothing() {

@@ -24,6 +24,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, graph_warning, group_not_found};
+use crate::graph::GraphError;
 use crate::graph::models::{Group, SubscribedSku};
 use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, key_for, plan_names};
 use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, license_change, sends_nothing};
@@ -312,20 +313,36 @@ async fn after_apply(
 ) {
     let wait = state.wait_for_processing.known() != Some(&false);
     let limit = state.timeout(operation);
+    let unconfirmed = |summary: &str, e: &GraphError| match operation {
+        Operation::Import => graph_warning(summary, e),
+        _ => diagnostics::unconfirmed_after_write(summary, e),
+    };
     let processing = processing::wait_for_processing(&tenant.graph, &ctx.cancel, group_id, wait, limit).await;
+    state.license_processing_state = Attr::Known(processing.state.clone());
+    state.members_with_license_errors = Attr::Known(0);
+    state.member_license_errors = Attr::Known(Vec::new());
+    // The licences are written: from here on nothing fails the apply. An error would taint
+    // the resource, and replacing it would take the licences away from every member; what
+    // cannot be confirmed is a warning, and the state records the write.
     match &processing.waited {
-        Waited::ReadFailed(e) => diags.push(graph_error("Unable to Read License Processing State", e)),
+        Waited::Cancelled | Waited::ReadFailed(GraphError::Cancelled) if operation == Operation::Import => return,
+        Waited::Cancelled | Waited::ReadFailed(GraphError::Cancelled) => {
+            return diags.push(diagnostics::interrupted_after_write(operation.name()));
+        }
+        Waited::ReadFailed(e) => diags.push(unconfirmed("Unable to Read License Processing State", e)),
         Waited::TimedOut => diags.push(diagnostics::processing_not_finished(
             &processing.state,
             operation.name(),
         )),
-        Waited::Settled | Waited::Cancelled | Waited::GroupGone => {}
+        Waited::Settled | Waited::GroupGone => {}
     }
     let mut found = processing::MemberErrors::default();
     if processing.is_complete() {
         match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT).await {
             Ok(errors) => found = errors,
-            Err(e) => diags.push(graph_warning("Unable to Read Member License Errors", &e)),
+            Err(GraphError::Cancelled) if operation == Operation::Import => {}
+            Err(GraphError::Cancelled) => diags.push(diagnostics::interrupted_after_write(operation.name())),
+            Err(e) => diags.push(unconfirmed("Unable to Read Member License Errors", &e)),
         }
     }
     if found.members_in_error > 0 {
@@ -351,7 +368,6 @@ async fn after_apply(
             &examples,
         ));
     }
-    state.license_processing_state = Attr::Known(processing.state);
     state.members_with_license_errors = Attr::Known(i64::try_from(found.members_in_error).unwrap_or(i64::MAX));
     state.member_license_errors = Attr::Known(
         found
@@ -531,12 +547,19 @@ impl Resource<Tenant> for GroupLicenseAssignment {
                     ("disabled_plans", &license.disabled_plans),
                     ("enabled_plans", &license.enabled_plans),
                 ] {
+                    // Terraform can place a diagnostic on the licence, not inside its lists.
                     for plan in list.known().map(|l| l.0.as_slice()).unwrap_or_default() {
-                        if Guid::is_malformed(plan) {
+                        if plan.trim().is_empty() {
                             diags.attribute_error(
-                                path.attribute(attribute),
+                                path.clone(),
+                                "Empty Service Plan Name",
+                                format!("{attribute} of licenses[{key:?}] holds an empty string; remove it, or write a plan's servicePlanName or servicePlanId."),
+                            );
+                        } else if Guid::is_malformed(plan) {
+                            diags.attribute_error(
+                                path.clone(),
                                 "Malformed Service Plan ID",
-                                format!("{plan:?} looks like a service plan ID but is not a valid GUID."),
+                                format!("{plan:?} in {attribute} of licenses[{key:?}] looks like a service plan ID but is not a valid GUID."),
                             );
                         }
                     }
@@ -703,7 +726,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         state.group_id = Attr::Known(group.id.clone());
         state.exclusive = Attr::Null;
         state.wait_for_processing = Attr::Known(false);
-        after_apply(ctx, tenant, &group_id, Operation::Create, &mut state, diags).await;
+        after_apply(ctx, tenant, &group_id, Operation::Import, &mut state, diags).await;
         state.wait_for_processing = Attr::Null;
         Some(state)
     }

@@ -51,7 +51,11 @@ fn decode<M: Model>(value: &Value, what: Decoding, diags: &mut Diagnostics) -> O
                     ),
                 ),
             };
-            diags.push(diagnostic.at(error.path));
+            let path = match what {
+                Decoding::Config => placeable(error.path),
+                Decoding::Other(_) => error.path,
+            };
+            diags.push(diagnostic.at(path));
             None
         }
     }
@@ -62,6 +66,18 @@ pub(crate) fn decode_config<M: Model>(value: &Value) -> Result<M, Diagnostic> {
     let mut diags = Diagnostics::new();
     decode::<M>(value, Decoding::Config, &mut diags)
         .ok_or_else(|| diags.into_vec().pop().expect("a failed decoding leaves a diagnostic"))
+}
+
+/// The part of a configuration path Terraform can point at: it resolves a path in the
+/// configuration down to an element of a map or list of nested attributes, not inside it,
+/// so a problem deeper down is shown on that element rather than on the resource.
+fn placeable(path: AttributePath) -> AttributePath {
+    use super::path::Step;
+    let steps = path.steps();
+    match steps.iter().position(|s| matches!(s, Step::Key(_) | Step::Index(_))) {
+        Some(element) if element + 1 < steps.len() => AttributePath::from_steps(steps[..=element].to_vec()),
+        _ => path,
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -856,6 +872,17 @@ mod tests {
         assert_eq!(d.summary, "Invalid Configuration Value");
         assert_eq!(d.path, Some(AttributePath::attr("tags")));
         assert!(fake.calls().is_empty());
+    }
+
+    #[test]
+    fn configuration_paths_stop_at_the_element_terraform_can_show() {
+        let deep = AttributePath::attr("licenses")
+            .key("SPE_E5")
+            .attribute("disabled_plans");
+        assert_eq!(placeable(deep), AttributePath::attr("licenses").key("SPE_E5"));
+        assert_eq!(placeable(AttributePath::attr("tags")), AttributePath::attr("tags"));
+        let element = AttributePath::attr("items").index(2);
+        assert_eq!(placeable(element.clone()), element);
     }
 
     #[test]

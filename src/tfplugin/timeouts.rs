@@ -31,6 +31,8 @@ pub enum Operation {
     Update,
     /// Delete.
     Delete,
+    /// Import (no `timeouts` entry: it uses the create limit).
+    Import,
 }
 
 impl Operation {
@@ -40,6 +42,7 @@ impl Operation {
             Operation::Create => "create",
             Operation::Update => "update",
             Operation::Delete => "delete",
+            Operation::Import => "import",
         }
     }
 }
@@ -67,7 +70,7 @@ pub fn block(waiting_for: &str, default: &str) -> NestedBlock {
 impl Timeouts {
     fn text(&self, operation: Operation) -> Option<&str> {
         match operation {
-            Operation::Create => self.create.known(),
+            Operation::Create | Operation::Import => self.create.known(),
             Operation::Update => self.update.known(),
             Operation::Delete => self.delete.known(),
         }
