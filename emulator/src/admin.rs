@@ -10,11 +10,18 @@
 //! - `POST groups/{id}/licenses`: an out-of-band licence change (assignLicense's body, as an
 //!   administrator would make in the portal);
 //! - `DELETE groups/{id}`: delete a group (a licensed one only with `?force=true`);
-//! - `POST groups/{id}/members`: `{"add": [...], "remove": [...]}` user IDs; the users
-//!   are processed, as a membership change is in Entra.
+//! - `POST groups/{id}/members`: `{"add": [...], "remove": [...]}` user or group IDs (a
+//!   group ID nests that group); the users are processed, as a membership change is in
+//!   Entra;
+//! - `GET continuity` / `DELETE continuity`: the licence-continuity log, every enabled
+//!   service plan a user lost and the request that caused it (see `continuity`).
+//!
+//! Changes made here are logged in the continuity log with `requestId: null` and the admin
+//! call as their `request`.
 
 use serde_json::{Value as Json, json};
 
+use crate::continuity::Cause;
 use crate::realism::Realism;
 use crate::request::{Incoming, Outgoing};
 use crate::shared::Shared;
@@ -25,6 +32,7 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
     let segments: Vec<&str> = path.split('/').collect();
     let body: Json = serde_json::from_slice(&request.body).unwrap_or(Json::Null);
     let method = request.method.as_str();
+    let cause = Cause::other(format!("{method} /_emulator/{path}"));
     match (method, segments.as_slice()) {
         ("GET", ["state"]) => Outgoing::json(200, shared.directory.lock().expect("directory").snapshot()),
         ("GET", ["requests"]) => Outgoing::json(200, json!(shared.log.lock().expect("log").iter().collect::<Vec<_>>())),
@@ -99,7 +107,7 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
             };
             match directory.change_group_licenses(&group_id, &change, std::time::Duration::ZERO) {
                 Ok(_) => {
-                    directory.process_group(&group_id);
+                    directory.process_group(&group_id, &cause);
                     Outgoing::json(
                         200,
                         json!({"assignedLicenses": directory.groups[&group_id].file.assigned_licenses}),
@@ -111,65 +119,45 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
         ("DELETE", ["groups", group_id]) => {
             // A licensed group cannot be deleted in Entra; `?force=true` models a deletion
             // after which the licences are gone with the group.
-            let mut directory = shared.directory.lock().expect("directory");
-            let Some(group_id) = directory.group_id(group_id) else {
-                return Outgoing::json(404, json!({"error": format!("no group {group_id}")}));
-            };
             let forced = request.query("force") == Some("true");
-            if !directory.groups[&group_id].file.assigned_licenses.is_empty() && !forced {
-                return Outgoing::json(
-                    400,
-                    json!({"error": "the group has licences; remove them first (or pass ?force=true)"}),
-                );
+            let mut directory = shared.directory.lock().expect("directory");
+            match directory.delete_group(group_id, forced, &cause) {
+                Ok(deleted) => Outgoing::json(200, json!({"deleted": deleted})),
+                Err(rejection) => Outgoing::json(rejection.status, json!({"error": rejection.message})),
             }
-            let group = directory.groups.remove(&group_id).expect("found");
-            for member in &group.file.members {
-                if let Some(groups) = directory.memberships.get_mut(member) {
-                    groups.retain(|g| *g != group.order);
-                }
-                directory.evaluate_user(member);
-            }
-            Outgoing::json(200, json!({"deleted": group_id}))
         }
         ("POST", ["groups", group_id, "members"]) => {
-            let mut directory = shared.directory.lock().expect("directory");
-            let Some(group_id) = directory.group_id(group_id) else {
-                return Outgoing::json(404, json!({"error": format!("no group {group_id}")}));
-            };
             let ids = |key: &str| -> Vec<String> {
                 body.get(key)
                     .and_then(Json::as_array)
                     .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
                     .unwrap_or_default()
             };
-            let (add, remove) = (ids("add"), ids("remove"));
-            if let Some(unknown) = add.iter().find(|u| !directory.users.contains_key(*u)) {
-                return Outgoing::json(404, json!({"error": format!("no user {unknown}")}));
-            }
-            let position = directory.groups[&group_id].order;
-            for user in &add {
-                let group = directory.groups.get_mut(&group_id).expect("found");
-                if !group.file.members.contains(user) {
-                    group.file.members.push(user.clone());
-                    directory.memberships.entry(user.clone()).or_default().push(position);
+            let mut directory = shared.directory.lock().expect("directory");
+            match directory.change_members(group_id, &ids("add"), &ids("remove"), &cause) {
+                Ok(()) => {
+                    let group = directory
+                        .group_id(group_id)
+                        .and_then(|id| directory.groups.get(&id))
+                        .expect("changed");
+                    Outgoing::json(
+                        200,
+                        json!({"members": group.file.members, "groupMembers": group.file.group_members}),
+                    )
                 }
+                Err(rejection) => Outgoing::json(rejection.status, json!({"error": rejection.message})),
             }
-            for user in &remove {
-                directory
-                    .groups
-                    .get_mut(&group_id)
-                    .expect("found")
-                    .file
-                    .members
-                    .retain(|m| m != user);
-                if let Some(groups) = directory.memberships.get_mut(user) {
-                    groups.retain(|g| *g != position);
-                }
-            }
-            for user in add.iter().chain(&remove) {
-                directory.evaluate_user(user);
-            }
-            Outgoing::json(200, json!({"members": directory.groups[&group_id].file.members}))
+        }
+        ("GET", ["continuity"]) => {
+            let directory = shared.directory.lock().expect("directory");
+            Outgoing::json(
+                200,
+                json!({"losses": directory.continuity.losses().collect::<Vec<_>>(), "dropped": directory.continuity.dropped()}),
+            )
+        }
+        ("DELETE", ["continuity"]) => {
+            shared.directory.lock().expect("directory").continuity.clear();
+            Outgoing::json(200, json!({"cleared": true}))
         }
         _ => Outgoing::json(
             404,

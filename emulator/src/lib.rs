@@ -18,9 +18,12 @@
 //! ```
 
 mod admin;
+mod continuity;
 mod faults;
 mod graph;
 mod pipeline;
+mod properties;
+mod query;
 mod realism;
 mod request;
 mod shared;
@@ -31,11 +34,12 @@ mod token;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub use continuity::PlanLoss;
 pub use realism::{Realism, RetryAfterStyle, Throttle};
 pub use shared::RequestRecord;
 pub use tenant::{
-    ApplicationFile, AssignedLicense, FederatedCredential, GroupFile, ServicePlan, SkuFile, TenantFile, Units,
-    UserFile, generate_tenant,
+    ApplicationFile, AssignedLicense, FederatedCredential, Generate, GroupFile, ServicePlan, SkuFile, TenantFile,
+    Units, UserFile, generate, generate_tenant,
 };
 
 /// How to start an emulator.
@@ -119,6 +123,13 @@ impl Emulator {
         self.shared.log.lock().expect("log").iter().cloned().collect()
     }
 
+    /// Every enabled service plan a user lost so far, oldest first (as
+    /// `GET /_emulator/continuity`): empty after a change that left no gap in service.
+    pub fn continuity(&self) -> Vec<PlanLoss> {
+        let directory = self.shared.directory.lock().expect("directory");
+        directory.continuity.losses().cloned().collect()
+    }
+
     /// Replaces the realism knobs at run time.
     pub fn set_realism(&self, realism: Realism) {
         *self.shared.realism.lock().expect("realism") = realism;
@@ -138,9 +149,12 @@ mod tests {
     /// Every module's source; `lib.rs`, the root, may use them all and is left out.
     const MODULES: &[(&str, &str)] = &[
         ("admin", include_str!("admin.rs")),
+        ("continuity", include_str!("continuity.rs")),
         ("faults", include_str!("faults.rs")),
         ("graph", include_str!("graph.rs")),
         ("pipeline", include_str!("pipeline.rs")),
+        ("properties", include_str!("properties.rs")),
+        ("query", include_str!("query.rs")),
         ("realism", include_str!("realism.rs")),
         ("request", include_str!("request.rs")),
         ("shared", include_str!("shared.rs")),

@@ -3,16 +3,22 @@
 //! ```text
 //! entra-graph-emulator --listen 127.0.0.1:0 --tenant emulator/fixtures/contoso.json
 //! entra-graph-emulator generate --groups 10000 --users 100000 --out big.json
+//! entra-graph-emulator generate --users 100000 --group-sizes 100000,1000,10 --out big.json
 //! ```
 //! The first stdout line is `listening on http://127.0.0.1:PORT`.
 
 use std::process::ExitCode;
 
-use entra_graph_emulator::{Emulator, Options, Realism, TenantFile, generate_tenant};
+use entra_graph_emulator::{Emulator, Generate, Options, Realism, TenantFile, generate};
 
 const USAGE: &str = "usage:
   entra-graph-emulator [--listen ADDR] [--tenant FILE] [--threads N] [realism flags]
-  entra-graph-emulator generate --groups N --users N --out FILE
+  entra-graph-emulator generate [--groups N] [--users N] [--group-sizes N,N,...] --out FILE
+
+generate (defaults: 1000 groups, 10000 users):
+  --group-sizes N,N,...                 exact member counts of the first groups, e.g.
+                                        100000,1000,10; the other groups (up to --groups;
+                                        without --groups, none) get about users*3/groups
 
 realism flags (all default to off):
   --latency-ms N --jitter-ms N          added to every Graph response
@@ -21,6 +27,7 @@ realism flags (all default to off):
   --throttle-rate N --throttle-burst N  token bucket per application and tenant (resource units/s)
   --error-rate F                        share of Graph requests answered 500/503/504 (0..1)
   --reset-rate F                        share of Graph requests whose connection is cut
+  --lose-response-rate F                share of successful writes applied, then answered 500
   --token-lifetime-s N                  access token lifetime (default 3599)";
 
 fn main() -> ExitCode {
@@ -38,20 +45,33 @@ fn run(args: &[String]) -> Result<(), String> {
     let mut flags = Flags { args, position: 0 };
     if args.first().map(String::as_str) == Some("generate") {
         flags.position = 1;
-        let (mut groups, mut users, mut out) = (1_000usize, 10_000usize, None);
+        let (mut groups, mut users, mut sizes, mut out) = (None, 10_000usize, Vec::new(), None);
         while let Some(flag) = flags.next_flag() {
             match flag.as_str() {
-                "--groups" => groups = flags.number(&flag)?,
+                "--groups" => groups = Some(flags.number(&flag)?),
                 "--users" => users = flags.number(&flag)?,
+                "--group-sizes" => {
+                    let list = flags.value(&flag)?;
+                    sizes = list
+                        .split(',')
+                        .map(|n| n.trim().replace('_', "").parse::<usize>())
+                        .collect::<Result<_, _>>()
+                        .map_err(|_| format!("--group-sizes {list}: not a list of numbers"))?;
+                }
                 "--out" => out = Some(flags.value(&flag)?),
                 other => return Err(format!("unknown flag {other}")),
             }
         }
         let out = out.ok_or("generate needs --out FILE")?;
-        let tenant = generate_tenant(groups, users);
+        let groups = groups.unwrap_or(if sizes.is_empty() { 1_000 } else { sizes.len() });
+        let tenant = generate(&Generate {
+            groups,
+            users,
+            group_sizes: sizes,
+        })?;
         let json = serde_json::to_vec(&tenant).map_err(|e| e.to_string())?;
         std::fs::write(&out, json).map_err(|e| format!("cannot write {out}: {e}"))?;
-        println!("wrote {out}: {groups} groups, {users} users");
+        println!("wrote {out}: {} groups, {users} users", tenant.groups.len());
         return Ok(());
     }
 
@@ -74,6 +94,7 @@ fn run(args: &[String]) -> Result<(), String> {
             "--throttle-burst" => realism.throttle.get_or_insert_with(Default::default).burst = flags.number(&flag)?,
             "--error-rate" => realism.error_rate = flags.number(&flag)?,
             "--reset-rate" => realism.reset_rate = flags.number(&flag)?,
+            "--lose-response-rate" => realism.lose_response_rate = flags.number(&flag)?,
             "--token-lifetime-s" => realism.token_lifetime_s = flags.number(&flag)?,
             "--help" | "-h" => {
                 println!("{USAGE}");

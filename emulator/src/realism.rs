@@ -1,4 +1,5 @@
-//! The realism knobs: latency, licence processing delays, throttling and injected faults,
+//! The realism knobs: latency, licence processing delays, throttling and injected faults
+//! (including lost responses: a write applied whose answer never reaches the client),
 //! every one off by default. Plain settings only: `faults` applies them to requests. Kept
 //! apart so that the shared state, the admin API and the crate's users can hold and change
 //! them without depending on the pipeline.
@@ -37,6 +38,15 @@ pub struct Realism {
     pub token_lifetime_s: u64,
     /// Reject removing a SKU the group does not have ("Group does not have a corresponding license.").
     pub strict_remove: bool,
+    /// The next this-many Graph writes that succeed are applied, then their answer is lost:
+    /// the client gets `lost_response_status` (or a cut connection) instead.
+    pub lose_response_after_write: u32,
+    /// Share of successful Graph writes whose answer is lost the same way.
+    pub lose_response_rate: f64,
+    /// Status answered instead of a lost response.
+    pub lost_response_status: u16,
+    /// Cut the connection instead of answering `lost_response_status`.
+    pub lost_response_reset: bool,
 }
 
 impl Default for Realism {
@@ -56,6 +66,10 @@ impl Default for Realism {
             storm_retry_after_s: 1.0,
             token_lifetime_s: 3599,
             strict_remove: false,
+            lose_response_after_write: 0,
+            lose_response_rate: 0.0,
+            lost_response_status: 500,
+            lost_response_reset: false,
         }
     }
 }

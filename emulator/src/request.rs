@@ -38,8 +38,13 @@ pub(crate) struct Outgoing {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Option<Json>,
+    /// A `text/plain` body instead (a `$count` segment's number).
+    pub text: Option<String>,
     /// Cut the connection instead of sending the body.
     pub reset: bool,
+    /// The write was applied and answered with this status, but the client was sent this
+    /// response instead (a lost response).
+    pub lost: Option<u16>,
 }
 
 impl Outgoing {
@@ -48,7 +53,33 @@ impl Outgoing {
             status,
             headers: Vec::new(),
             body: Some(body),
+            text: None,
             reset: false,
+            lost: None,
+        }
+    }
+
+    /// A `text/plain` answer.
+    pub fn text(status: u16, text: String) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: None,
+            text: Some(text),
+            reset: false,
+            lost: None,
+        }
+    }
+
+    /// A cut connection: nothing is answered.
+    pub fn reset(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: None,
+            text: None,
+            reset: true,
+            lost: None,
         }
     }
 

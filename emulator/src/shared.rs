@@ -36,6 +36,21 @@ pub struct RequestRecord {
     /// The JSON body received, for writes (assignLicense bodies are what tests assert on).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Json>,
+    /// Graph writes only: whether the write was applied to the tenant (its route answered
+    /// 2xx, even when that answer was then lost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<bool>,
+    /// The write was applied but its answer was lost: the client got `status` (or a cut
+    /// connection) instead of `real_status`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub lost_response: bool,
+    /// The status of the answer that was lost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real_status: Option<u16>,
+    /// Graph requests charged by the throttling model: the resource units of the answer's
+    /// `x-ms-resource-unit` (for a `$batch`, the sum of its items, which are logged too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_units: Option<u32>,
 }
 
 /// How many requests the log keeps (the oldest go first); about 30 MB at most.

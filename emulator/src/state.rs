@@ -10,12 +10,22 @@
 //! - a user consumes one seat per SKU whatever the number of sources; enabled plans are the
 //!   union across sources;
 //! - users without `usageLocation` are licensed in the tenant's default location;
-//! - errors stay until the user is processed again (a group change or a reprocess).
+//! - errors stay until the user is processed again (a group change or a reprocess);
+//! - groups can contain groups, but group-based licensing reaches only a group's direct
+//!   user members: a nested group's members never get the outer group's licences
+//!   (<https://learn.microsoft.com/entra/identity/users/licensing-group-advanced>);
+//! - a SKU with `extraDisabledPlans` stores those plans as disabled on top of what was
+//!   posted, as Graph does for some trial and self-service SKUs.
+//!
+//! Every evaluation that takes an enabled plan away from a user is written to the
+//! continuity log (`continuity`), with the request that caused it, so that tests can
+//! prove a change left no gap in service.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value as Json, json};
 
+use crate::continuity::{Cause, ContinuityLog, PlanLoss, lost_plans};
 use crate::tenant::{AssignedLicense, SkuFile, TenantFile};
 
 /// Licence processing states of a group.
@@ -53,6 +63,15 @@ pub struct User {
     pub effective: BTreeMap<String, Vec<String>>,
     /// Per-source states.
     pub states: Vec<LicenseState>,
+}
+
+impl User {
+    /// Whether licences this user gets from `group_id` are in error.
+    pub fn in_error_from(&self, group_id: &str) -> bool {
+        self.states
+            .iter()
+            .any(|s| s.state == "Error" && s.assigned_by_group.as_deref() == Some(group_id))
+    }
 }
 
 /// A group.
@@ -96,6 +115,8 @@ pub struct Directory {
     pub consumed: HashMap<String, u32>,
     /// Applications by client ID.
     pub applications: HashMap<String, crate::tenant::ApplicationFile>,
+    /// Every enabled plan a user lost, with its cause.
+    pub continuity: ContinuityLog,
 }
 
 /// A synchronous rejection, before anything changed.
@@ -169,6 +190,7 @@ impl Directory {
             memberships: HashMap::new(),
             consumed: HashMap::new(),
             applications: file.applications.into_iter().map(|a| (a.app_id.clone(), a)).collect(),
+            continuity: ContinuityLog::default(),
         };
         for mut user in file.users {
             let direct = std::mem::take(&mut user.assigned_licenses);
@@ -194,8 +216,9 @@ impl Directory {
             directory.groups.insert(group.file.id.clone(), group);
         }
         let ids: Vec<String> = directory.users.keys().cloned().collect();
+        let seed = Cause::other("seed");
         for id in ids {
-            directory.evaluate_user(&id);
+            directory.evaluate_user(&id, &seed);
         }
         directory
     }
@@ -241,10 +264,39 @@ impl Directory {
             .collect()
     }
 
+    /// SKU → enabled plans, from SKU → disabled plans.
+    fn enabled_by_sku(&self, effective: &BTreeMap<String, Vec<String>>) -> BTreeMap<String, BTreeSet<String>> {
+        effective
+            .iter()
+            .map(|(sku_id, disabled)| {
+                let license = AssignedLicense {
+                    sku_id: sku_id.clone(),
+                    disabled_plans: disabled.clone(),
+                };
+                (sku_id.clone(), self.enabled_plans(&license))
+            })
+            .collect()
+    }
+
     /// Re-evaluates every licence source of one user, as Entra does when it processes the
-    /// user (after a group change, a direct assignment or a reprocess).
-    pub fn evaluate_user(&mut self, user_id: &str) {
+    /// user (after a group change, a direct assignment or a reprocess). Enabled plans the
+    /// user loses are logged against `cause`.
+    pub fn evaluate_user(&mut self, user_id: &str, cause: &Cause) {
         let Some(user) = self.users.get(user_id) else { return };
+        // A user with no licence from any source, before and after, has nothing to evaluate:
+        // most users of a large generated tenant, whose seeding this keeps fast.
+        let licensed_group = || {
+            self.memberships.get(user_id).is_some_and(|positions| {
+                positions.iter().any(|p| {
+                    self.groups
+                        .get(&self.group_order[*p])
+                        .is_some_and(|g| !g.file.assigned_licenses.is_empty())
+                })
+            })
+        };
+        if user.direct.is_empty() && user.effective.is_empty() && user.states.is_empty() && !licensed_group() {
+            return;
+        }
         let location = user
             .file
             .usage_location
@@ -350,6 +402,32 @@ impl Directory {
                 (sku_id.clone(), disabled)
             })
             .collect();
+        if effective != user.effective {
+            let before = self.enabled_by_sku(&user.effective);
+            let losses: Vec<PlanLoss> = lost_plans(&before, &enabled)
+                .into_iter()
+                .map(|(plan, sku_id)| {
+                    let sku = self.sku(sku_id);
+                    PlanLoss {
+                        user_id: user.file.id.clone(),
+                        user_principal_name: user.file.user_principal_name.clone(),
+                        service_plan_id: plan.to_owned(),
+                        service_plan_name: sku
+                            .and_then(|s| s.service_plans.iter().find(|p| p.service_plan_id == plan))
+                            .map(|p| p.service_plan_name.clone())
+                            .unwrap_or_default(),
+                        sku_id: sku_id.to_owned(),
+                        sku_part_number: sku.map(|s| s.sku_part_number.clone()).unwrap_or_default(),
+                        at: now.clone(),
+                        request_id: cause.request_id.clone(),
+                        request: cause.request.clone(),
+                    }
+                })
+                .collect();
+            for loss in losses {
+                self.continuity.push(loss);
+            }
+        }
         for gone in previously.iter().filter(|s| !effective.contains_key(*s)) {
             if let Some(count) = self.consumed.get_mut(gone) {
                 *count = count.saturating_sub(1);
@@ -363,17 +441,24 @@ impl Directory {
         user.states = states;
     }
 
-    /// Processes every member of a group.
-    pub fn process_group(&mut self, group_id: &str) {
-        let members = self
+    /// Processes every direct user member of a group (nested groups' members are not
+    /// reached by group-based licensing).
+    pub fn process_group(&mut self, group_id: &str, cause: &Cause) {
+        // The member list is moved out while its users are evaluated (an evaluation reads
+        // memberships and group licences, never member lists), not copied: a group can have
+        // 100,000 members.
+        let Some(members) = self
             .groups
-            .get(group_id)
-            .map(|g| g.file.members.clone())
-            .unwrap_or_default();
-        for member in members {
-            self.evaluate_user(&member);
+            .get_mut(group_id)
+            .map(|g| std::mem::take(&mut g.file.members))
+        else {
+            return;
+        };
+        for member in &members {
+            self.evaluate_user(member, cause);
         }
         if let Some(group) = self.groups.get_mut(group_id) {
+            group.file.members = members;
             group.processing_state = COMPLETE;
         }
     }
@@ -394,7 +479,7 @@ impl Directory {
         }
         self.check_change(change, "group")?;
         let mut licenses = group.file.assigned_licenses.clone();
-        apply_change(&mut licenses, change);
+        self.apply_change(&mut licenses, change);
         // An add-on needs its prerequisite plan in the same group (synchronous rejection).
         for license in &licenses {
             let sku = self.sku(&license.sku_id).expect("checked");
@@ -422,7 +507,12 @@ impl Directory {
     }
 
     /// Checks and applies a direct licence change for a user, then evaluates the user.
-    pub fn change_user_licenses(&mut self, user_id: &str, change: &LicenseChange) -> Result<(), Rejection> {
+    pub fn change_user_licenses(
+        &mut self,
+        user_id: &str,
+        change: &LicenseChange,
+        cause: &Cause,
+    ) -> Result<(), Rejection> {
         let user = self.users.get(user_id).ok_or_else(|| not_found(user_id))?;
         self.check_change(change, "user")?;
         if !change.add.is_empty() && user.file.usage_location.is_none() {
@@ -454,7 +544,7 @@ impl Directory {
             }
         }
         let mut direct = user.direct.clone();
-        apply_change(&mut direct, change);
+        self.apply_change(&mut direct, change);
         let mut plans: BTreeSet<String> = direct.iter().flat_map(|l| self.enabled_plans(l)).collect();
         for license in user
             .states
@@ -483,8 +573,135 @@ impl Directory {
             }
         }
         self.users.get_mut(user_id).expect("checked").direct = direct;
-        self.evaluate_user(user_id);
+        self.evaluate_user(user_id, cause);
         Ok(())
+    }
+
+    /// Upserts `add` (a SKU already present gets the posted disabled plans, plus the SKU's
+    /// `extraDisabledPlans`) and removes `remove`.
+    fn apply_change(&self, licenses: &mut Vec<AssignedLicense>, change: &LicenseChange) {
+        licenses.retain(|l| !change.remove.iter().any(|r| r.eq_ignore_ascii_case(&l.sku_id)));
+        for add in &change.add {
+            let mut disabled_plans = add.disabled_plans.clone();
+            for extra in self
+                .sku(&add.sku_id)
+                .map(|s| s.extra_disabled_plans.as_slice())
+                .unwrap_or_default()
+            {
+                if !disabled_plans.iter().any(|d| d.eq_ignore_ascii_case(extra)) {
+                    disabled_plans.push(extra.clone());
+                }
+            }
+            match licenses.iter_mut().find(|l| l.sku_id.eq_ignore_ascii_case(&add.sku_id)) {
+                Some(existing) => existing.disabled_plans = disabled_plans,
+                None => licenses.push(AssignedLicense {
+                    sku_id: add.sku_id.clone(),
+                    disabled_plans,
+                }),
+            }
+        }
+    }
+
+    /// Whether `target` is `group` or one of its nested groups, at any depth.
+    fn nests(&self, group: &str, target: &str) -> bool {
+        let mut seen = BTreeSet::new();
+        let mut next = vec![group.to_owned()];
+        while let Some(id) = next.pop() {
+            if id == target {
+                return true;
+            }
+            if let Some(g) = self.groups.get(&id) {
+                next.extend(
+                    g.file
+                        .group_members
+                        .iter()
+                        .filter(|m| seen.insert((*m).clone()))
+                        .cloned(),
+                );
+            }
+        }
+        false
+    }
+
+    /// Adds and removes direct members of a group: user or group IDs. The users whose
+    /// membership changed are processed; adding or removing a nested group changes no
+    /// one's licences. A group cannot contain itself, directly or through nesting.
+    pub fn change_members(
+        &mut self,
+        group_id: &str,
+        add: &[String],
+        remove: &[String],
+        cause: &Cause,
+    ) -> Result<(), Rejection> {
+        let group_id = self.group_id(group_id).ok_or_else(|| not_found(group_id))?;
+        let mut users = Vec::new();
+        let mut groups = Vec::new();
+        for id in add {
+            if let Some(user) = self.user_id(id) {
+                users.push(user);
+            } else if let Some(group) = self.group_id(id) {
+                if self.nests(&group, &group_id) {
+                    return Err(bad_request(format!(
+                        "Group {group} cannot be a member of group {group_id}: a group cannot contain itself, directly or through nested groups."
+                    )));
+                }
+                groups.push(group);
+            } else {
+                return Err(not_found(id));
+            }
+        }
+        let position = self.groups[&group_id].order;
+        let group = self.groups.get_mut(&group_id).expect("found");
+        for nested in groups {
+            if !group.file.group_members.contains(&nested) {
+                group.file.group_members.push(nested);
+            }
+        }
+        let mut changed = Vec::new();
+        for user in users {
+            if !group.file.members.contains(&user) {
+                group.file.members.push(user.clone());
+                self.memberships.entry(user.clone()).or_default().push(position);
+                changed.push(user);
+            }
+        }
+        let group = self.groups.get_mut(&group_id).expect("found");
+        let removed = |id: &String| remove.iter().any(|r| r.eq_ignore_ascii_case(id));
+        group.file.group_members.retain(|g| !removed(g));
+        let gone: Vec<String> = group.file.members.iter().filter(|m| removed(m)).cloned().collect();
+        group.file.members.retain(|m| !removed(m));
+        for user in gone {
+            if let Some(groups) = self.memberships.get_mut(&user) {
+                groups.retain(|g| *g != position);
+            }
+            changed.push(user);
+        }
+        for user in &changed {
+            self.evaluate_user(user, cause);
+        }
+        Ok(())
+    }
+
+    /// Deletes a group: refused while it holds licences unless `forced`, in which case its
+    /// members lose them with the group.
+    pub fn delete_group(&mut self, group_id: &str, forced: bool, cause: &Cause) -> Result<String, Rejection> {
+        let group_id = self.group_id(group_id).ok_or_else(|| not_found(group_id))?;
+        if !self.groups[&group_id].file.assigned_licenses.is_empty() && !forced {
+            return Err(bad_request(
+                "the group has licences; remove them first (or pass ?force=true)",
+            ));
+        }
+        let group = self.groups.remove(&group_id).expect("found");
+        for other in self.groups.values_mut() {
+            other.file.group_members.retain(|g| *g != group_id);
+        }
+        for member in &group.file.members {
+            if let Some(groups) = self.memberships.get_mut(member) {
+                groups.retain(|g| *g != group.order);
+            }
+            self.evaluate_user(member, cause);
+        }
+        Ok(group_id)
     }
 
     /// The checks shared by group and user assignLicense: SKUs exist and may be assigned,
@@ -549,13 +766,7 @@ impl Directory {
             .file
             .members
             .iter()
-            .filter(|m| {
-                self.users.get(*m).is_some_and(|u| {
-                    u.states
-                        .iter()
-                        .any(|s| s.state == "Error" && s.assigned_by_group.as_deref() == Some(group_id))
-                })
-            })
+            .filter(|m| self.users.get(*m).is_some_and(|u| u.in_error_from(group_id)))
             .cloned()
             .collect()
     }
@@ -620,6 +831,7 @@ impl Directory {
             "groups": self.groups.values().map(|g| {
                 let mut v = self.group_json(g);
                 v["members"] = json!(g.file.members);
+                v["groupMembers"] = json!(g.file.group_members);
                 v["membersWithLicenseErrors"] = json!(self.members_with_errors(&g.file.id));
                 v
             }).collect::<Vec<_>>(),
@@ -637,24 +849,26 @@ pub struct LicenseChange {
     pub remove: Vec<String>,
 }
 
-/// Upserts `add` (a SKU already present gets the posted disabled plans) and removes `remove`.
-fn apply_change(licenses: &mut Vec<AssignedLicense>, change: &LicenseChange) {
-    licenses.retain(|l| !change.remove.iter().any(|r| r.eq_ignore_ascii_case(&l.sku_id)));
-    for add in &change.add {
-        match licenses.iter_mut().find(|l| l.sku_id.eq_ignore_ascii_case(&add.sku_id)) {
-            Some(existing) => existing.disabled_plans = add.disabled_plans.clone(),
-            None => licenses.push(add.clone()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const SALES: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
+    const ENGINEERING: &str = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
+    const REGIONAL_LEADS: &str = "7a41d3c6-9f80-4a12-8d34-000000000007";
     const E5: &str = "c7df2760-2c81-4ef7-b578-5b5392b571df";
     const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+    const EMS: &str = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e";
+    const EMS_E5: &str = "b05e124f-c7cc-45a0-a6aa-8cf78c946968";
+    const AAD_P1: &str = "078d2b04-f1bd-4111-bbd4-b4b1b354cef4";
+    const FLOW_FREE: &str = "f30db892-07e9-47e9-837c-80727f46fd3d";
+    const DYN365_CDS_VIRAL: &str = "17ab22cd-a0b3-4536-910a-cb6eb12696c0";
+    const FLOW_P2_VIRAL: &str = "50e68c76-46c6-4674-81f9-75456511b170";
+    const YAMMER: &str = "7547a3fe-08ee-4ccb-b430-5077c5041653";
+    const SWAY: &str = "a23b959c-7ce8-4e57-9140-b90eb88a9e97";
+    const FORMS_E3: &str = "2789c901-c14e-48ab-a76a-be334d9d793a";
+    const ADELE: &str = "a1b2c3d4-0001-4000-8000-000000000001";
+    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
 
     fn add(sku: &str) -> LicenseChange {
         LicenseChange {
@@ -668,6 +882,10 @@ mod tests {
 
     fn directory() -> Directory {
         Directory::new(TenantFile::contoso())
+    }
+
+    fn cause() -> Cause {
+        Cause::other("test")
     }
 
     #[test]
@@ -695,7 +913,7 @@ mod tests {
             remove: vec![],
         };
         d.change_group_licenses(SALES, &change, Default::default()).unwrap();
-        d.process_group(SALES);
+        d.process_group(SALES, &cause());
         assert_eq!(d.consumed.get(E5).copied(), Some(3));
         let failing = d.members_with_errors(SALES);
         assert_eq!(failing.len(), 1);
@@ -717,7 +935,7 @@ mod tests {
             .unwrap()
             .prepaid_units
             .enabled = 10;
-        d.evaluate_user(&failing[0]);
+        d.evaluate_user(&failing[0], &cause());
         assert!(d.members_with_errors(SALES).is_empty());
     }
 
@@ -801,7 +1019,7 @@ mod tests {
             Default::default(),
         )
         .unwrap();
-        d.process_group(contractors);
+        d.process_group(contractors, &cause());
         let nestor = "a1b2c3d4-0008-4000-8000-000000000008";
         assert_eq!(d.members_with_errors(contractors), vec![nestor.to_owned()]);
         assert_eq!(
@@ -824,7 +1042,7 @@ mod tests {
             .push(position);
         d.change_group_licenses(pilot, &add("4b9405b0-7788-4568-add1-99614e613b69"), Default::default())
             .unwrap();
-        d.process_group(pilot);
+        d.process_group(pilot, &cause());
         let diego = &d.users["a1b2c3d4-0003-4000-8000-000000000003"];
         assert!(
             diego
@@ -839,7 +1057,7 @@ mod tests {
         let mut d = directory();
         let isaiah = "a1b2c3d4-0004-4000-8000-000000000004"; // no usage location, Engineering member
         assert!(
-            d.change_user_licenses(isaiah, &add(E5))
+            d.change_user_licenses(isaiah, &add(E5), &cause())
                 .unwrap_err()
                 .message
                 .contains("invalid usage location")
@@ -850,7 +1068,7 @@ mod tests {
             remove: vec![E5.into()],
         };
         assert_eq!(
-            d.change_user_licenses(adele, &remove).unwrap_err().message,
+            d.change_user_licenses(adele, &remove, &cause()).unwrap_err().message,
             "User does not have a corresponding license."
         );
         let diego = "a1b2c3d4-0003-4000-8000-000000000003";
@@ -859,18 +1077,215 @@ mod tests {
             remove: vec![E3.into()],
         };
         assert!(
-            d.change_user_licenses(diego, &remove_inherited)
+            d.change_user_licenses(diego, &remove_inherited, &cause())
                 .unwrap_err()
                 .message
                 .contains("inherited")
         );
-        d.change_user_licenses(adele, &add(E5)).unwrap();
+        d.change_user_licenses(adele, &add(E5), &cause()).unwrap();
         assert!(d.users[adele].effective.contains_key(E5));
         assert!(
-            d.change_user_licenses(adele, &add("47794cd0-f0e5-45c5-9033-2eb6b5fc84e0"))
+            d.change_user_licenses(adele, &add("47794cd0-f0e5-45c5-9033-2eb6b5fc84e0"), &cause())
                 .unwrap_err()
                 .message
                 .contains("cannot be assigned to a user")
+        );
+    }
+
+    fn license(sku: &str, disabled: &[&str]) -> AssignedLicense {
+        AssignedLicense {
+            sku_id: sku.into(),
+            disabled_plans: disabled.iter().map(|p| (*p).to_owned()).collect(),
+        }
+    }
+
+    /// Applies a group change and processes the members, as the 202 path does.
+    fn change_group(d: &mut Directory, group: &str, add: Vec<AssignedLicense>, remove: &[&str]) {
+        let change = LicenseChange {
+            add,
+            remove: remove.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        d.change_group_licenses(group, &change, Default::default()).unwrap();
+        d.process_group(group, &Cause::graph("req-1", "POST", "/v1.0/groups/g/assignLicense"));
+    }
+
+    /// The continuity log as (user, plan) pairs, then cleared.
+    fn take_losses(d: &mut Directory) -> BTreeSet<(String, String)> {
+        let losses = d
+            .continuity
+            .losses()
+            .map(|l| (l.user_id.clone(), l.service_plan_id.clone()))
+            .collect();
+        d.continuity.clear();
+        losses
+    }
+
+    fn every(users: &[String], plans: &[impl AsRef<str>]) -> BTreeSet<(String, String)> {
+        users
+            .iter()
+            .flat_map(|u| plans.iter().map(move |p| (u.clone(), p.as_ref().to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn removing_a_sku_from_a_group_logs_every_members_lost_plans() {
+        let mut d = directory();
+        assert_eq!(d.continuity.losses().count(), 0, "seeding loses nothing");
+        let members = d.groups[ENGINEERING].file.members.clone();
+        change_group(&mut d, ENGINEERING, vec![], &[E3]);
+        let enabled: Vec<String> = d
+            .sku(E3)
+            .unwrap()
+            .service_plans
+            .iter()
+            .map(|p| p.service_plan_id.clone())
+            .filter(|p| p != YAMMER)
+            .collect();
+        let first = d.continuity.losses().next().unwrap().clone();
+        assert_eq!(
+            (
+                first.request_id.as_deref(),
+                first.request.as_str(),
+                first.sku_part_number.as_str()
+            ),
+            (Some("req-1"), "POST /v1.0/groups/g/assignLicense", "ENTERPRISEPACK")
+        );
+        assert!(!first.service_plan_name.is_empty() && first.user_principal_name.ends_with("@contoso.example"));
+        assert_eq!(
+            take_losses(&mut d),
+            every(&members, &enabled),
+            "the disabled Yammer was never had"
+        );
+    }
+
+    #[test]
+    fn disabling_more_plans_logs_exactly_those_and_reposting_logs_nothing() {
+        let mut d = directory();
+        let members = d.groups[ENGINEERING].file.members.clone();
+        change_group(&mut d, ENGINEERING, vec![license(E3, &[YAMMER])], &[]);
+        assert!(take_losses(&mut d).is_empty(), "identical licences");
+        change_group(&mut d, ENGINEERING, vec![license(E3, &[YAMMER, SWAY, FORMS_E3])], &[]);
+        assert_eq!(take_losses(&mut d), every(&members, &[SWAY, FORMS_E3]));
+        change_group(&mut d, ENGINEERING, vec![license(E3, &[YAMMER, SWAY, FORMS_E3])], &[]);
+        assert!(take_losses(&mut d).is_empty(), "the same again");
+        change_group(&mut d, ENGINEERING, vec![license(E3, &[])], &[]);
+        assert!(take_losses(&mut d).is_empty(), "enabling plans loses none");
+    }
+
+    #[test]
+    fn a_sku_swap_in_one_call_loses_only_the_plans_the_new_sku_lacks() {
+        let mut d = directory();
+        let members = d.groups[SALES].file.members.clone();
+        change_group(&mut d, SALES, vec![license(EMS, &[])], &[]);
+        change_group(&mut d, SALES, vec![license(EMS_E5, &[])], &[EMS]);
+        assert!(take_losses(&mut d).is_empty(), "EMS E5 has every plan of EMS");
+        change_group(&mut d, SALES, vec![license(EMS, &[])], &[EMS_E5]);
+        let only_e5: Vec<String> = d
+            .sku(EMS_E5)
+            .unwrap()
+            .service_plans
+            .iter()
+            .map(|p| p.service_plan_id.clone())
+            .filter(|p| {
+                !d.sku(EMS)
+                    .unwrap()
+                    .service_plans
+                    .iter()
+                    .any(|q| q.service_plan_id == *p)
+            })
+            .collect();
+        assert_eq!(only_e5.len(), 4);
+        assert_eq!(take_losses(&mut d), every(&members, &only_e5));
+
+        // The same for a direct assignment.
+        d.change_user_licenses(ADELE, &add(AAD_P1), &cause()).unwrap();
+        let swap = LicenseChange {
+            add: vec![license("84a661c4-e949-4bd2-a560-ed7766fcaf2b", &[])],
+            remove: vec![AAD_P1.into()],
+        };
+        d.change_user_licenses(ADELE, &swap, &cause()).unwrap();
+        assert!(take_losses(&mut d).is_empty(), "P2 has every plan of P1");
+    }
+
+    #[test]
+    fn group_licences_reach_only_direct_user_members() {
+        let mut d = directory();
+        assert_eq!(d.groups[REGIONAL_LEADS].file.group_members, vec![SALES.to_owned()]);
+        change_group(&mut d, REGIONAL_LEADS, vec![license(AAD_P1, &[])], &[]);
+        assert!(d.users[LEE].effective.contains_key(AAD_P1), "the direct member");
+        for nested in &d.groups[SALES].file.members {
+            assert!(
+                !d.users[nested].effective.contains_key(AAD_P1),
+                "{nested} is only nested"
+            );
+        }
+        let contractors = "5f20b1a4-7d6e-4f80-ab12-000000000005";
+        d.change_members(REGIONAL_LEADS, &[contractors.into()], &[], &cause())
+            .unwrap();
+        assert_eq!(d.groups[REGIONAL_LEADS].file.group_members, vec![SALES, contractors]);
+        assert!(
+            d.groups[contractors]
+                .file
+                .members
+                .iter()
+                .all(|m| !d.users[m].effective.contains_key(AAD_P1))
+        );
+        assert_eq!(d.consumed.get(AAD_P1).copied(), Some(1));
+        let cycle = d
+            .change_members(SALES, &[REGIONAL_LEADS.into()], &[], &cause())
+            .unwrap_err();
+        assert_eq!(cycle.status, 400);
+        assert!(
+            d.change_members(SALES, &[SALES.into()], &[], &cause()).is_err(),
+            "not itself either"
+        );
+        d.change_members(REGIONAL_LEADS, &[], &[SALES.into(), LEE.into()], &cause())
+            .unwrap();
+        assert!(
+            !d.users[LEE].effective.contains_key(AAD_P1),
+            "removed members are processed"
+        );
+        assert_eq!(take_losses(&mut d).len(), 4, "Lee lost AAD P1's four plans");
+        d.delete_group(contractors, false, &cause()).unwrap();
+        assert!(d.groups[REGIONAL_LEADS].file.group_members.is_empty());
+    }
+
+    #[test]
+    fn viral_skus_store_more_disabled_plans_than_posted() {
+        let mut d = directory();
+        change_group(&mut d, SALES, vec![license(FLOW_FREE, &[])], &[]);
+        assert_eq!(
+            d.groups[SALES].file.assigned_licenses,
+            vec![license(FLOW_FREE, &[DYN365_CDS_VIRAL])]
+        );
+        change_group(&mut d, SALES, vec![license(FLOW_FREE, &[FLOW_P2_VIRAL])], &[]);
+        assert_eq!(
+            d.groups[SALES].file.assigned_licenses,
+            vec![license(FLOW_FREE, &[FLOW_P2_VIRAL, DYN365_CDS_VIRAL])]
+        );
+        assert_eq!(
+            d.users[ADELE].effective[FLOW_FREE],
+            vec![DYN365_CDS_VIRAL.to_owned(), FLOW_P2_VIRAL.to_owned()]
+        );
+        let lee_change = LicenseChange {
+            add: vec![license(FLOW_FREE, &[DYN365_CDS_VIRAL])],
+            remove: vec![],
+        };
+        d.change_user_licenses(LEE, &lee_change, &cause()).unwrap();
+        assert_eq!(
+            d.users[LEE].direct,
+            vec![license(FLOW_FREE, &[DYN365_CDS_VIRAL])],
+            "no duplicate"
+        );
+        let plain = LicenseChange {
+            add: vec![license(E3, &[])],
+            remove: vec![],
+        };
+        d.change_user_licenses(LEE, &plain, &cause()).unwrap();
+        assert_eq!(
+            d.users[LEE].direct[1],
+            license(E3, &[]),
+            "other SKUs store what was posted"
         );
     }
 }

@@ -113,3 +113,47 @@ fn the_generator_writes_a_large_consistent_tenant() {
     assert_eq!((tenant.groups.len(), tenant.users.len()), (50, 500));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_generator_sizes_groups_exactly_and_never_lists_a_member_twice() {
+    let dir = std::env::temp_dir().join(format!("emulator-sizes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("tenant.json");
+    let generate = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_entra-graph-emulator"))
+            .arg("generate")
+            .args(args)
+            .args(["--out", out.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+    };
+    let sizes = |tenant: &entra_graph_emulator::TenantFile| -> Vec<usize> {
+        for group in &tenant.groups {
+            let unique: std::collections::HashSet<&String> = group.members.iter().collect();
+            assert_eq!(unique.len(), group.members.len(), "{} lists a member twice", group.id);
+        }
+        tenant.groups.iter().map(|g| g.members.len()).collect()
+    };
+
+    assert!(generate(&["--users", "500", "--group-sizes", "500,50,5"]).success());
+    let tenant = entra_graph_emulator::TenantFile::load(out.to_str().unwrap()).unwrap();
+    assert_eq!((sizes(&tenant), tenant.users.len()), (vec![500, 50, 5], 500));
+
+    assert!(generate(&["--groups", "5", "--users", "100", "--group-sizes", "100"]).success());
+    let tenant = entra_graph_emulator::TenantFile::load(out.to_str().unwrap()).unwrap();
+    assert_eq!(sizes(&tenant), [100, 60, 60, 60, 60], "the others get the default size");
+
+    // One group, more memberships per group (users × 3) than users: each user once.
+    assert!(generate(&["--groups", "1", "--users", "40"]).success());
+    let tenant = entra_graph_emulator::TenantFile::load(out.to_str().unwrap()).unwrap();
+    assert_eq!(sizes(&tenant), [40]);
+
+    assert!(
+        !generate(&["--users", "10", "--group-sizes", "11"]).success(),
+        "larger than the tenant"
+    );
+    assert!(!generate(&["--users", "10", "--group-sizes", "1,x"]).success());
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -1,11 +1,20 @@
 //! The emulator over HTTP: every endpoint's success and error cases against Graph's
-//! documented shapes, the licensing semantics, throttling, faults and the admin API.
+//! documented shapes, the licensing semantics (nested groups, SKUs Graph extends),
+//! throttling, faults (lost responses included), the continuity log, the admin API, and
+//! the directory queries of a plan on a group of 100,000 members.
 //! One emulator per test, on a free loopback port.
 
 mod support;
 
 mod admin_and_binary;
+mod batching;
+mod continuity;
 mod graph_reads;
+mod large_groups;
 mod licensing;
+mod lost_responses;
+mod nested_groups;
+mod queries;
 mod realism;
+mod selects;
 mod token;

@@ -17,6 +17,11 @@ pub const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 pub const E5: &str = "c7df2760-2c81-4ef7-b578-5b5392b571df";
 pub const AAD_P1: &str = "078d2b04-f1bd-4111-bbd4-b4b1b354cef4";
 pub const ADELE: &str = "a1b2c3d4-0001-4000-8000-000000000001";
+pub const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
+pub const CONTRACTORS: &str = "5f20b1a4-7d6e-4f80-ab12-000000000005";
+pub const REGIONAL_LEADS: &str = "7a41d3c6-9f80-4a12-8d34-000000000007";
+pub const FLOW_FREE: &str = "f30db892-07e9-47e9-837c-80727f46fd3d";
+pub const DYN365_CDS_VIRAL: &str = "17ab22cd-a0b3-4536-910a-cb6eb12696c0";
 
 pub struct Harness {
     pub emulator: Emulator,
@@ -102,6 +107,13 @@ impl Harness {
     }
 
     pub async fn admin(&self, method: reqwest::Method, path: &str, body: Json) -> Json {
+        let (status, body) = self.admin_call(method, path, body).await;
+        assert!((200..300).contains(&status), "admin {path}: {status} {body}");
+        body
+    }
+
+    /// An admin call whatever its status.
+    pub async fn admin_call(&self, method: reqwest::Method, path: &str, body: Json) -> (u16, Json) {
         let response = self
             .http
             .request(method, format!("{}/_emulator/{path}", self.emulator.base_url()))
@@ -109,8 +121,18 @@ impl Harness {
             .send()
             .await
             .unwrap();
-        assert!(response.status().is_success(), "admin {path}: {}", response.status());
-        response.json().await.unwrap()
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Json::Null))
+    }
+
+    /// The request log's last entry for `path` (without the `/v1.0` prefix).
+    pub fn last_logged(&self, path: &str) -> entra_graph_emulator::RequestRecord {
+        self.emulator
+            .requests()
+            .into_iter()
+            .rev()
+            .find(|r| r.path == format!("/v1.0{path}"))
+            .unwrap_or_else(|| panic!("{path} was logged"))
     }
 }
 
