@@ -38,7 +38,8 @@ def run(cmd, **kw):
 
 
 def build():
-    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "terraform-provider-entra", "-p", "entra-graph-emulator", "--bins"], cwd=ROOT, check=True)
+    # The one release build the README and quickstart.sh use: same command, same features.
+    subprocess.run(["cargo", "build", "--release", "--locked", "--workspace", "--bins"], cwd=ROOT, check=True)
 
 
 def go_providers():

@@ -7,7 +7,10 @@
 
 use crate::graph::GraphError;
 use crate::graph::models::SubscribedSku;
+use crate::licensing::Guid;
 use crate::licensing::catalog::{PlanList, Problem};
+use crate::licensing::continuity::LostPlan;
+use crate::licensing::eligibility::Ineligible;
 use crate::licensing::seats::Shortfall;
 use crate::tfplugin::{AttributePath, Diagnostic, Diagnostics, Severity};
 
@@ -91,6 +94,15 @@ pub fn group_not_found(group_id: &str) -> Diagnostic {
     Diagnostic::error(
         "Group Not Found",
         format!("There is no group {group_id} in the tenant. Check group_id; to find a group by name, use the entra_group data source."),
+    )
+    .at(AttributePath::attr("group_id"))
+}
+
+/// `group_id` is not a GUID.
+pub fn invalid_group_id(value: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid Group ID",
+        format!("{value:?} is not a group object ID (a GUID such as 1132b215-826f-42a9-8cfe-1643d19d17fd). To find a group by name, use the entra_group data source."),
     )
     .at(AttributePath::attr("group_id"))
 }
@@ -231,6 +243,105 @@ pub fn interrupted_after_write(operation: &str) -> Diagnostic {
             "Terraform asked the provider to stop during the {operation}, after Graph accepted the licence change. The state records the change; member processing and licence errors were not checked. Nothing was undone: the next plan shows only what is left to do."
         ),
     )
+}
+
+/// The group cannot hold licences (a distribution group, or a Microsoft 365 group that is
+/// not security-enabled).
+pub fn group_cannot_hold_licenses(group_id: &str, name: Option<&str>, why: &Ineligible) -> Diagnostic {
+    let group = name.map_or_else(|| group_id.to_owned(), |n| format!("{n:?} ({group_id})"));
+    let detail = match why {
+        Ineligible::DistributionGroup => format!(
+            "{group} is a distribution group: licences can be assigned only to security groups. Use a security group (or a mail-enabled security group) with the same members."
+        ),
+        Ineligible::UnsecuredMicrosoft365Group => format!(
+            "{group} is a Microsoft 365 group with securityEnabled = false: licences can be assigned only to security groups and to security-enabled Microsoft 365 groups. Set securityEnabled to true on the group, or use a security group."
+        ),
+    };
+    Diagnostic::error("Group Cannot Hold Licenses", detail).at(AttributePath::attr("group_id"))
+}
+
+/// The group has groups among its direct members; licences do not reach their members.
+pub fn nested_groups(groups: u64) -> Diagnostic {
+    let n = usize::try_from(groups).unwrap_or(usize::MAX);
+    Diagnostic::warning(
+        "Group Contains Groups",
+        format!(
+            "The group has {} among its direct members. Group-based licensing reaches only the group's direct user members: the members of nested groups get nothing from it. Assign the licences to those groups too, or add their users directly.",
+            count(n, "nested group")
+        ),
+    )
+    .at(AttributePath::attr("group_id"))
+}
+
+/// The change takes enabled service plans away from the group's members.
+pub fn plans_taken_away(lost: &[LostPlan], users: Option<u64>) -> Diagnostic {
+    let plans: Vec<String> = lost
+        .iter()
+        .map(|p| format!("{} (from {}, {})", p.name, p.sku_part_number, p.id))
+        .collect();
+    Diagnostic::warning(
+        "Members Lose Service Plans",
+        format!(
+            "This change takes {} away from the group's {}: no licence of the group enables them any more:\n{}\n\nIf members rely on them, keep them enabled (another SKU, or fewer disabled_plans) before applying.",
+            count(lost.len(), "enabled service plan"),
+            users.map_or_else(|| "members".to_owned(), |n| count(usize::try_from(n).unwrap_or(usize::MAX), "member")),
+            plans.join("\n")
+        ),
+    )
+    .at(AttributePath::attr("licenses"))
+}
+
+/// A write Graph accepted did not show in reads before the time limit.
+pub fn not_yet_visible(operation: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "License Change Not Yet Visible",
+        format!(
+            "Graph accepted the licence change, but reads of the group did not show it yet when the {operation} timeout ran out (Graph's directory is eventually consistent). Nothing was undone; the next refresh shows the group as Graph then reports it."
+        ),
+    )
+}
+
+/// `assignLicense` failed: an add-on without its prerequisite is placed on its licence
+/// (`keys` maps SKU IDs to their keys in `licenses`), anything else is a Graph error.
+pub fn assign_failed(error: &GraphError, keys: &[(Guid, String)], skus: &[SubscribedSku]) -> Diagnostic {
+    let message = match error {
+        GraphError::Api {
+            status: 400, message, ..
+        } if message.contains("requires") && message.contains("service") => message,
+        _ => return graph_error("Unable to Assign Licenses", error),
+    };
+    let named = |id: &Guid| {
+        skus.iter()
+            .find(|s| Guid::parse(&s.sku_id).as_ref() == Some(id))
+            .map(|s| s.sku_part_number.trim().to_owned())
+    };
+    let add_on = keys
+        .iter()
+        .find(|(id, _)| named(id).is_some_and(|part| message.contains(&part)));
+    // Name the prerequisite plans Graph lists by ID.
+    let mut readable = message.clone();
+    for plan in skus.iter().flat_map(|s| &s.service_plans) {
+        if readable.contains(&plan.service_plan_id) {
+            readable = readable.replace(
+                &plan.service_plan_id,
+                &format!("{} ({})", plan.service_plan_name, plan.service_plan_id),
+            );
+        }
+    }
+    let diagnostic = Diagnostic::error(
+        "Add-On Needs Its Prerequisite",
+        format!(
+            "Graph refused the licences: {readable}\n\nWith group-based licensing the add-on and the service plan it requires must be on the same group: add a SKU that includes the prerequisite plan to this group (in this resource or another), with that plan enabled.{}",
+            error
+                .request_id()
+                .map(|id| format!("\n\nGraph request-id: {id}"))
+                .unwrap_or_default()
+        ),
+    );
+    match add_on {
+        Some((_, key)) => diagnostic.at(AttributePath::attr("licenses").key(key)),
+        None => diagnostic,
+    }
 }
 
 /// "1 member", "2 members".

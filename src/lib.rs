@@ -18,8 +18,11 @@ pub mod actions;
 pub mod data_sources;
 pub mod diagnostics;
 pub mod docs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod graph;
 pub mod licensing;
+pub mod member_errors;
 pub mod provider;
 pub mod resources;
 pub mod tfplugin;
@@ -57,13 +60,29 @@ mod layers {
             "user_targets",
             &["diagnostics", "graph", "licensing", "model", "tfplugin"],
         ),
+        ("member_errors", &["graph", "licensing", "model", "tfplugin"]),
         (
             "resources",
-            &["diagnostics", "graph", "licensing", "model", "tfplugin", "user_targets"],
+            &[
+                "diagnostics",
+                "graph",
+                "licensing",
+                "member_errors",
+                "model",
+                "tfplugin",
+                "user_targets",
+            ],
         ),
         (
             "data_sources",
-            &["diagnostics", "graph", "licensing", "model", "tfplugin"],
+            &[
+                "diagnostics",
+                "graph",
+                "licensing",
+                "member_errors",
+                "model",
+                "tfplugin",
+            ],
         ),
         (
             "actions",

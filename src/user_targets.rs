@@ -54,6 +54,11 @@ impl Targets<'_> {
                 "user_ids is empty; list at least one user.",
             );
         }
+        if let Some(group_id) = self.group_id.known()
+            && Guid::parse(group_id).is_none()
+        {
+            diags.push(diagnostics::invalid_group_id(group_id));
+        }
         for user in self.user_ids.known().map(|u| u.0.as_slice()).unwrap_or_default() {
             if Guid::parse(user).is_none() && !is_user_principal_name(user) {
                 diags.attribute_error(
@@ -183,7 +188,7 @@ mod tests {
         assert_eq!(
             summaries(
                 Attr::Known(SetOf(vec!["u@contoso.example".into()])),
-                Attr::Known("g".into())
+                Attr::Known("1132b215-826f-42a9-8cfe-1643d19d17fd".into())
             ),
             ["Conflicting Targets"]
         );
@@ -192,7 +197,8 @@ mod tests {
             summaries(Attr::Unknown, Attr::Null).is_empty(),
             "unknown until apply is fine"
         );
-        assert!(summaries(Attr::Null, Attr::Known("g".into())).is_empty());
+        assert!(summaries(Attr::Null, Attr::Known("1132b215-826f-42a9-8cfe-1643d19d17fd".into())).is_empty());
+        assert_eq!(summaries(Attr::Null, Attr::Known("Sales".into())), ["Invalid Group ID"]);
         let users = |ids: &[&str]| Attr::Known(SetOf(ids.iter().map(|s| (*s).to_owned()).collect()));
         assert!(
             summaries(

@@ -36,3 +36,150 @@ fn docs_are_generated_from_the_schema_and_examples() {
     assert!(resource.contains("## Import") && resource.contains("terraform import entra_group_license_assignment"));
     assert!(resource.contains("- `group_id` (String) Object ID"));
 }
+
+/// Markdown files of the repository (build output, dependencies and hidden folders aside).
+fn markdown_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()) {
+        let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+        if entry.is_dir() {
+            if !name.starts_with('.') && !["target", "dist", "try", "node_modules"].contains(&name.as_str()) {
+                markdown_files(&entry, found);
+            }
+        } else if name.ends_with(".md") {
+            found.push(entry);
+        }
+    }
+}
+
+/// Relative link targets in `text`: `[..](path)` and `![..](path)` outside code, and code
+/// spans that start with `./` or `../` (paths written out in prose).
+fn relative_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        // Split into prose and code spans (odd pieces are code).
+        for (i, piece) in line.split('`').enumerate() {
+            if i % 2 == 1 {
+                if piece.starts_with("./") || piece.starts_with("../") {
+                    targets.push(piece.to_owned());
+                }
+                continue;
+            }
+            let mut rest = piece;
+            while let Some(at) = rest.find("](") {
+                let after = &rest[at + 2..];
+                let Some(end) = after.find(')') else { break };
+                let target = after[..end].split_whitespace().next().unwrap_or("");
+                if !target.is_empty()
+                    && !target.starts_with('#')
+                    && !target.contains("://")
+                    && !target.starts_with("mailto:")
+                {
+                    targets.push(target.split('#').next().unwrap().to_owned());
+                }
+                rest = &after[end..];
+            }
+        }
+    }
+    targets
+}
+
+#[test]
+fn docs_no_markdown_file_links_to_a_missing_path() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    markdown_files(root, &mut files);
+    files.sort();
+    assert!(files.iter().any(|f| f.ends_with("README.md")), "{files:?}");
+    let mut dangling = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for target in relative_targets(&text) {
+            let resolved = file.parent().unwrap().join(&target);
+            let inside = resolved
+                .canonicalize()
+                .is_ok_and(|p| p.starts_with(root.canonicalize().unwrap()));
+            if !inside {
+                dangling.push(format!("{}: {target}", file.strip_prefix(root).unwrap().display()));
+            }
+        }
+    }
+    assert!(
+        dangling.is_empty(),
+        "links to paths that do not exist in the repository:\n{}",
+        dangling.join("\n")
+    );
+}
+
+#[test]
+fn docs_link_check_finds_links_and_ignores_code() {
+    let text = "See [the docs](docs/index.md#x) and ![logo](img/a.png \"t\"), [web](https://example.com), \
+                [anchor](#here), `../outside.md` and `[not](a-link)`.\n```\n[code](block.md)\n```\n";
+    assert_eq!(relative_targets(text), ["docs/index.md", "img/a.png", "../outside.md"]);
+}
+
+#[test]
+fn docs_readme_quotes_the_try_script_and_the_permissions_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let script = std::fs::read_to_string(root.join("examples/try-with-emulator.sh")).unwrap();
+    // From step 1 on, the script is what the README shows (tests/e2e_try.rs runs it).
+    let body = &script[script.find("# 1. ").expect("step 1 in the script")..];
+    assert!(
+        readme.contains(&format!("```sh\n{body}```")),
+        "README.md must quote examples/try-with-emulator.sh from `# 1. ` to its end verbatim"
+    );
+    let table_start = terraform_provider_entra::docs::PERMISSIONS.find("| for |").unwrap();
+    let table_end = terraform_provider_entra::docs::PERMISSIONS
+        .find("\n\nMicrosoft has noted")
+        .unwrap();
+    let table = &terraform_provider_entra::docs::PERMISSIONS[table_start..table_end];
+    assert!(
+        readme.contains(table),
+        "README.md's permissions table is the one in docs/index.md"
+    );
+}
+
+#[test]
+fn docs_provider_page_has_authentication_per_method_and_nested_schemas() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rendered = terraform_provider_entra::docs::render_all(root);
+    let index = &rendered["docs/index.md"];
+    for heading in [
+        "## Authentication",
+        "### Azure CLI",
+        "### Service principal with a client secret",
+        "### Service principal with a client certificate",
+        "### OIDC",
+        "### Managed identity",
+        "## Permissions",
+        "| assigning group licences | `LicenseAssignment.ReadWrite.All` |",
+    ] {
+        assert!(index.contains(heading), "{heading} in docs/index.md");
+    }
+    assert!(index.find("## Authentication") < index.find("## Schema"));
+    // Every attribute of object type links to its nested schema section, and it exists.
+    for (path, page) in &rendered {
+        for line in page
+            .lines()
+            .filter(|l| l.contains("of Object)") || l.contains("(Object)"))
+        {
+            let anchor = line
+                .split("(#")
+                .nth(1)
+                .and_then(|rest| rest.split(')').next())
+                .unwrap_or_else(|| panic!("{path}: no nested schema link in {line:?}"));
+            assert!(page.contains(&format!("<a id=\"{anchor}\"></a>")), "{path}: {anchor}");
+        }
+    }
+    let skus = &rendered["docs/data-sources/subscribed_skus.md"];
+    assert!(skus.contains("### Nested Schema for `skus`"), "{skus}");
+    assert!(skus.contains("### Nested Schema for `skus.units`"), "{skus}");
+}

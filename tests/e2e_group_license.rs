@@ -34,8 +34,22 @@ fn writes(graph: &BackgroundEmulator) -> usize {
         .emulator
         .requests()
         .iter()
-        .filter(|r| r.method == "POST" && r.path.starts_with("/v1.0/"))
+        // Write attempts: every non-GET Graph call (a `$batch` of reads is not one).
+        .filter(|r| r.applied.is_some())
         .count()
+}
+
+/// Asserts that no member lost an enabled service plan since the continuity log held
+/// `from` entries; returns the log's length now.
+fn no_plan_lost_since(graph: &BackgroundEmulator, from: usize, step: &str) -> usize {
+    let log = graph.emulator.continuity();
+    assert!(log.len() >= from, "the continuity log only grows");
+    assert!(
+        log[from..].is_empty(),
+        "{step}: members lost service plans: {:?}",
+        &log[from..]
+    );
+    log.len()
 }
 
 fn group_licenses(graph: &BackgroundEmulator, group: &str) -> Json {
@@ -104,6 +118,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         .collect();
     assert_eq!(sorted_plans(added), sorted_plans(vec![AAD_P1, EMS]));
     assert_eq!(plan_exit_code(&ws, &v).0, 0, "an immediate second plan is empty");
+    let losses = no_plan_lost_since(&graph, 0, "create");
 
     // More disabled plans: an in-place update and exactly one call re-posting the SKU.
     let v = vars(("disabled", r#"["MFA_PREMIUM","ADALLOM_S_DISCOVERY"]"#), false);
@@ -126,6 +141,8 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         .collect();
     assert_eq!(sorted_plans(disabled), sorted_plans(vec![MFA, CLOUD_APP_DISCOVERY]));
     assert_eq!(calls[0]["removeLicenses"], json!([]));
+    // EMS still enables both plans: members keep every plan they had.
+    let losses = no_plan_lost_since(&graph, losses, "in-place plan change");
 
     // The same effect as an allow-list: no Graph write at all.
     let v = vars(("enabled", r#"["AAD_PREMIUM","EXCHANGE_S_FOUNDATION"]"#), false);
@@ -137,6 +154,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         "switching disabled_plans to an equivalent enabled_plans writes nothing"
     );
     assert_eq!(plan_exit_code(&ws, &v).0, 0);
+    no_plan_lost_since(&graph, losses, "equivalent allow-list");
 
     // Out-of-band change through Graph: the next plan shows that exact difference.
     let token = graph_token(&graph);
@@ -161,6 +179,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         plan.contains("INTUNE_A"),
         "the plan names the plan disabled out of band:\n{plan}"
     );
+    let losses = graph.emulator.continuity().len();
     let before = graph.emulator.requests().len();
     run(&ws, &apply, &v);
     let calls = assign_calls(&graph, before);
@@ -168,6 +187,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         calls,
         vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})]
     );
+    no_plan_lost_since(&graph, losses, "drift repair");
 
     // An unmanaged SKU added out of band stays without `exclusive`, goes with it.
     runtime.block_on(async {
@@ -383,6 +403,8 @@ fn import_by_cli_gives_readable_keys_and_an_empty_plan() {
     let (code, plan) = plan_exit_code(&ws, &[]);
     assert_eq!(code, 0, "the plan after import is empty:\n{plan}");
     assert_eq!(writes(&graph), writes_before, "import writes nothing");
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"]);
+    no_plan_lost_since(&graph, 0, "import and refresh");
 }
 
 #[test]
@@ -410,7 +432,7 @@ fn a_seat_shortage_is_forecast_and_reported_as_member_errors() {
     );
     let state: Json = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
     let values = &state["values"]["root_module"]["resources"][0]["values"];
-    assert_eq!(values["members_with_license_errors"], 1);
+    assert_eq!(values["members_with_license_errors_count"], 1);
     assert_eq!(values["member_license_errors"][0]["error"], "CountViolation");
     assert_eq!(values["license_processing_state"], "ProcessingComplete");
     assert_eq!(plan_exit_code(&ws, &[]).0, 0);
@@ -452,6 +474,7 @@ fn import_block_generates_readable_config_that_plans_empty() {
     let (code, plan) = plan_exit_code(&ws, &[]);
     assert_eq!(code, 0, "plan with the generated HCL is empty:\n{plan}");
     assert_eq!(writes(&graph), writes_before, "importing writes nothing");
+    no_plan_lost_since(&graph, 0, "import block");
 }
 
 #[test]
@@ -477,6 +500,7 @@ fn adding_and_removing_managed_skus_and_a_vanished_group() {
         vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})],
         "only the new SKU is sent"
     );
+    no_plan_lost_since(&graph, 0, "adding a SKU");
     write("\"EMS\" = {}");
     let before = graph.emulator.requests().len();
     ws.ok(&apply);

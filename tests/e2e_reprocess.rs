@@ -76,10 +76,7 @@ fn reprocessing_clears_count_violations_after_seats_are_bought() {
     let licenses = &resource(&state, "data.entra_group_licenses.sales")["values"];
     assert_eq!(licenses["licenses"][0]["sku_part_number"], "ENTERPRISEPREMIUM");
     assert_eq!(licenses["license_processing_state"], "ProcessingComplete");
-    assert_eq!(
-        licenses["members_with_license_errors"][0]["errors"][0]["error"],
-        "CountViolation"
-    );
+    assert_eq!(licenses["member_license_errors"][0]["error"], "CountViolation");
     let skus = &resource(&state, "data.entra_subscribed_skus.e5")["values"]["skus"][0];
     assert_eq!(
         (

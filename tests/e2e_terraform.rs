@@ -70,7 +70,7 @@ fn terraform_reads_from_the_emulator_with_settings_from_the_environment() {
     let outputs: serde_json::Value = serde_json::from_str(&workspace.ok(&["output", "-json"])).unwrap();
     assert_eq!(outputs["e5_part_number"]["value"], "SPE_E5");
     assert_eq!(outputs["e5_available"]["value"], 10);
-    assert_eq!(outputs["sku_count"]["value"], 12);
+    assert_eq!(outputs["sku_count"]["value"], 13);
     let user_agents = graph.emulator.requests();
     assert!(
         user_agents
@@ -118,22 +118,70 @@ fn the_packaged_provider_installs_from_a_filesystem_mirror() {
     let env = graph.provider_env("ci-secret-value");
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let workspace = Workspace::new(terraform).with_env(&env);
-    let mirror = workspace.path().join("mirror/registry.terraform.io/entra/entra");
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_package"))
-        .args(["--binary", env!("CARGO_BIN_EXE_terraform-provider-entra"), "--out"])
-        .arg(&mirror)
-        .stdout(std::process::Stdio::null())
-        .status()
+    let dist = workspace.path().join("dist");
+    let binary = env!("CARGO_BIN_EXE_terraform-provider-entra");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_package"))
+        .args(["--binary", binary, "--out"])
+        .arg(&dist)
+        .output()
         .unwrap();
-    assert!(status.success());
+    assert!(
+        output.status.success(),
+        "package failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let version = terraform_provider_entra::VERSION;
-    let sums = std::fs::read_to_string(mirror.join(format!("terraform-provider-entra_{version}_SHA256SUMS"))).unwrap();
-    assert!(sums.contains(&format!("terraform-provider-entra_{version}_linux_amd64.zip")));
+    let zip_name = format!("terraform-provider-entra_{version}_linux_amd64.zip");
+    let manifest_name = format!("terraform-provider-entra_{version}_manifest.json");
+
+    // The registry's release assets: a deflated zip of the stripped binary, the manifest,
+    // and SHA256SUMS naming both with their real digests.
+    let zip = std::fs::read(dist.join(&zip_name)).unwrap();
+    assert_eq!(&zip[..4], b"PK\x03\x04");
+    assert_eq!(u16::from_le_bytes([zip[8], zip[9]]), 8, "the entry is deflated");
+    let compressed = u32::from_le_bytes(zip[18..22].try_into().unwrap()) as u64;
+    let uncompressed = u32::from_le_bytes(zip[22..26].try_into().unwrap()) as u64;
+    assert!(compressed < uncompressed / 2, "{compressed} of {uncompressed} bytes");
+    let binary_size = std::fs::metadata(binary).unwrap().len();
+    if std::process::Command::new("strip").arg("--version").output().is_ok() {
+        assert!(
+            uncompressed < binary_size,
+            "the packaged binary is stripped: {uncompressed} of {binary_size} bytes"
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join(&manifest_name)).unwrap()).unwrap();
+    assert_eq!(manifest["metadata"]["protocol_versions"][0], "6.0");
+    let sums = std::fs::read_to_string(dist.join(format!("terraform-provider-entra_{version}_SHA256SUMS"))).unwrap();
+    let sha256 = |path: &std::path::Path| {
+        hex::encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &std::fs::read(path).unwrap()).as_ref())
+    };
+    assert_eq!(
+        sums,
+        format!(
+            "{}  {manifest_name}\n{}  {zip_name}\n",
+            sha256(&dist.join(&manifest_name)),
+            sha256(&dist.join(&zip_name))
+        )
+    );
+    assert!(
+        !dist
+            .join(format!("terraform-provider-entra_{version}_SHA256SUMS.sig"))
+            .exists(),
+        "no signature without --gpg-key"
+    );
+    // And a packed filesystem mirror beside them, holding the same zip.
+    let mirror = dist.join("mirror");
+    assert_eq!(
+        std::fs::read(mirror.join("registry.terraform.io/entra/entra").join(&zip_name)).unwrap(),
+        zip
+    );
+
     std::fs::write(
         workspace.path().join("cli.tfrc"),
         format!(
             "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"registry.terraform.io/entra/*\"]\n  }}\n  direct {{\n    exclude = [\"registry.terraform.io/entra/*\"]\n  }}\n}}\n",
-            workspace.path().join("mirror").display()
+            mirror.display()
         ),
     )
     .unwrap();
@@ -142,8 +190,18 @@ fn the_packaged_provider_installs_from_a_filesystem_mirror() {
         format!("terraform {{\n  required_providers {{\n    entra = {{\n      source  = \"entra/entra\"\n      version = \"{version}\"\n    }}\n  }}\n}}\nprovider \"entra\" {{}}\ndata \"entra_subscribed_skus\" \"all\" {{}}\noutput \"count\" {{ value = length(data.entra_subscribed_skus.all.skus) }}\n"),
     )
     .unwrap();
-    let init = workspace.ok(&["init", "-no-color", "-input=false"]);
-    assert!(init.contains(&format!("Installed entra/entra v{version}")), "{init}");
+    let init = workspace.run(&["init", "-no-color", "-input=false"]);
+    let init_out = String::from_utf8_lossy(&init.stdout);
+    let init_err = String::from_utf8_lossy(&init.stderr);
+    assert!(init.status.success(), "{init_out}\n{init_err}");
+    assert!(
+        init_out.contains(&format!("Installed entra/entra v{version}")),
+        "{init_out}"
+    );
+    assert!(
+        !init_out.contains("overrides") && !init_err.contains("overrides"),
+        "no development override is involved:\n{init_out}\n{init_err}"
+    );
     let lock = std::fs::read_to_string(workspace.path().join(".terraform.lock.hcl")).unwrap();
     assert!(
         lock.contains("registry.terraform.io/entra/entra")
@@ -151,6 +209,13 @@ fn the_packaged_provider_installs_from_a_filesystem_mirror() {
             && lock.contains("h1:"),
         "{lock}"
     );
-    let plan = workspace.ok(&["plan", "-no-color", "-input=false"]);
-    assert!(plan.contains("count = 12"), "{plan}");
+    let plan = workspace.run(&["plan", "-no-color", "-input=false"]);
+    let plan_out = String::from_utf8_lossy(&plan.stdout);
+    let plan_err = String::from_utf8_lossy(&plan.stderr);
+    assert!(plan.status.success(), "{plan_out}\n{plan_err}");
+    assert!(plan_out.contains("count = 13"), "{plan_out}");
+    assert!(
+        !plan_out.contains("Provider development overrides") && !plan_err.contains("Provider development overrides"),
+        "{plan_out}\n{plan_err}"
+    );
 }

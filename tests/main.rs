@@ -4,15 +4,21 @@
 //!   through the built binary's real handshake;
 //! - `provider_in_process`: the real provider served in process, driven over gRPC through
 //!   a resource's whole lifecycle against the in-process Graph emulator (no terraform);
-//! - `e2e_*`: the real `terraform` CLI launching the built provider.
+//! - `e2e_*`: the real `terraform` CLI launching the built provider; `e2e_bad_input` is the
+//!   table of bad configurations, each with its one diagnostic on the attribute at fault.
 
 mod support;
 
 mod docs;
+mod e2e_bad_input;
+mod e2e_examples;
 mod e2e_group_license;
+mod e2e_real_graph;
 mod e2e_reprocess;
 mod e2e_terraform;
+mod e2e_try;
 mod graph_client;
+mod packaging;
 mod protocol_framework;
 mod protocol_handshake;
 mod provider_in_process;

@@ -34,5 +34,5 @@ output "effective_licenses" {
 }
 
 output "members_with_license_errors" {
-  value = entra_group_license_assignment.sales.members_with_license_errors
+  value = entra_group_license_assignment.sales.members_with_license_errors_count
 }

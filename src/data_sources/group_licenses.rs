@@ -7,12 +7,13 @@
 
 use async_trait::async_trait;
 
-use crate::diagnostics::{OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, group_not_found};
-use crate::licensing::Tenant;
+use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, group_not_found};
 use crate::licensing::catalog::find_sku;
 use crate::licensing::processing;
+use crate::licensing::{Guid, Tenant};
+use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
-use crate::tfplugin::{Attr, Attribute, Context, DataSource, Diagnostics, Schema, TfType};
+use crate::tfplugin::{Attr, Attribute, Context, DataSource, Diagnostics, Schema, SetOf, TfType};
 
 /// The data source.
 pub struct GroupLicenses;
@@ -29,8 +30,10 @@ model! {
         pub licenses: Attr<Vec<AssignedLicense>>,
         /// Its processing state.
         pub license_processing_state: Attr<String>,
-        /// Its members in error.
-        pub members_with_license_errors: Attr<Vec<MemberInError>>,
+        /// How many members have licence errors from it.
+        pub members_with_license_errors_count: Attr<i64>,
+        /// Their errors.
+        pub member_license_errors: Attr<Vec<MemberLicenseError>>,
     }
 }
 
@@ -43,33 +46,9 @@ model! {
         /// Its part number.
         pub sku_part_number: String,
         /// The plans switched off, by name.
-        pub disabled_plans: Vec<String>,
+        pub disabled_plans: SetOf<String>,
         /// The plans switched off, by ID.
-        pub disabled_plan_ids: Vec<String>,
-    }
-}
-
-model! {
-    /// A member with licence errors from this group.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct MemberInError {
-        /// The user.
-        pub user_id: String,
-        /// The user's UPN.
-        pub user_principal_name: String,
-        /// The errors.
-        pub errors: Vec<SkuError>,
-    }
-}
-
-model! {
-    /// One licence error.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct SkuError {
-        /// The SKU.
-        pub sku_id: String,
-        /// Graph's error code.
-        pub error: String,
+        pub disabled_plan_ids: SetOf<String>,
     }
 }
 
@@ -95,11 +74,22 @@ impl DataSource<Tenant> for GroupLicenses {
                 Attribute::string("license_processing_state")
                     .computed()
                     .description("`QueuedForProcessing`, `ProcessingInProgress` or `ProcessingComplete`."),
-                Attribute::new("members_with_license_errors", Vec::<MemberInError>::tf_type()).computed().description(
-                    "Members with licence errors from this group: `user_id`, `user_principal_name` and `errors` (`sku_id`, `error`: CountViolation, MutuallyExclusiveViolation, DependencyViolation, ProhibitedInUsageLocationViolation, UniquenessViolation, Other).",
-                ),
+                Attribute::number("members_with_license_errors_count")
+                    .computed()
+                    .description("How many members have licence errors from this group."),
+                Attribute::new("member_license_errors", Vec::<MemberLicenseError>::tf_type())
+                    .computed()
+                    .description(member_errors::DESCRIPTION),
             ],
         )
+    }
+
+    async fn validate(&self, _ctx: &Context, config: &Model, diags: &mut Diagnostics) {
+        if let Some(group_id) = config.group_id.known()
+            && Guid::parse(group_id).is_none()
+        {
+            diags.push(diagnostics::invalid_group_id(group_id));
+        }
     }
 
     async fn read(&self, ctx: &Context, tenant: &Tenant, mut config: Model, diags: &mut Diagnostics) -> Option<Model> {
@@ -119,16 +109,14 @@ impl DataSource<Tenant> for GroupLicenses {
             .subscribed_skus(&ctx.cancel)
             .await
             .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
-        let members = match crate::licensing::Guid::parse(&group_text) {
-            Some(group_id) => {
-                match processing::member_errors(&tenant.graph, &ctx.cancel, &group_id, usize::MAX).await {
-                    Ok(found) => found.errors,
-                    Err(e) => {
-                        diags.push(graph_error("Unable to List Members With License Errors", &e));
-                        return None;
-                    }
+        let members = match Guid::parse(&group_text) {
+            Some(group_id) => match processing::all_member_errors(&tenant.graph, &ctx.cancel, &group_id).await {
+                Ok(errors) => errors,
+                Err(e) => {
+                    diags.push(graph_error("Unable to List Members With License Errors", &e));
+                    return None;
                 }
-            }
+            },
             None => Vec::new(),
         };
         let licenses = group
@@ -147,31 +135,22 @@ impl DataSource<Tenant> for GroupLicenses {
                                 .map_or_else(|| id.clone(), str::to_owned)
                         })
                         .collect(),
-                    disabled_plan_ids: l.disabled_plans.clone(),
+                    disabled_plan_ids: l.disabled_plans.iter().map(|p| p.to_ascii_lowercase()).collect(),
                 }
             })
             .collect();
-        let mut in_error: Vec<MemberInError> = Vec::new();
-        for error in members {
-            if in_error.last().is_none_or(|m| m.user_id != error.user_id) {
-                in_error.push(MemberInError {
-                    user_id: error.user_id.clone(),
-                    user_principal_name: error.user_principal_name.clone(),
-                    errors: Vec::new(),
-                });
-            }
-            if let Some(member) = in_error.last_mut() {
-                member.errors.push(SkuError {
-                    sku_id: error.sku_id,
-                    error: error.error,
-                });
-            }
-        }
+        let count = members
+            .iter()
+            .map(|e| &e.user_id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let errors = members.into_iter().map(|e| MemberLicenseError::new(e, &skus)).collect();
         config.display_name = Attr::Known(group.display_name.unwrap_or_default());
         config.licenses = Attr::Known(licenses);
         config.license_processing_state =
             Attr::Known(group.license_processing_state.and_then(|s| s.state).unwrap_or_default());
-        config.members_with_license_errors = Attr::Known(in_error);
+        config.members_with_license_errors_count = Attr::Known(i64::try_from(count).unwrap_or(i64::MAX));
+        config.member_license_errors = Attr::Known(errors);
         Some(config)
     }
 }

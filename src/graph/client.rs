@@ -55,6 +55,8 @@ pub struct BatchRequest {
     pub url: String,
     /// JSON body, if any.
     pub body: Option<Json>,
+    /// Request headers, e.g. `ConsistencyLevel: eventual` for advanced queries.
+    pub headers: Vec<(&'static str, &'static str)>,
 }
 
 /// One answer inside a `$batch` response.
@@ -137,7 +139,8 @@ impl GraphClient {
         body: Option<&Json>,
     ) -> Result<Answer<T>, GraphError> {
         let repeatable = is_repeatable(method.as_str(), path_and_query);
-        self.send_as(cancel, method, path_and_query, body, repeatable).await
+        self.send_as(cancel, method, path_and_query, body, repeatable, &[])
+            .await
     }
 
     async fn send_as<T: DeserializeOwned>(
@@ -147,6 +150,7 @@ impl GraphClient {
         path_and_query: &str,
         body: Option<&Json>,
         repeatable: Repeatable,
+        headers: &[(&str, &str)],
     ) -> Result<Answer<T>, GraphError> {
         let url = self.url(path_and_query);
         let operation = format!(
@@ -172,6 +176,9 @@ impl GraphClient {
                 .header("user-agent", &self.user_agent)
                 .header("accept", "application/json")
                 .timeout(ATTEMPT_TIMEOUT);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -296,9 +303,14 @@ impl GraphClient {
             for chunk in pending.chunks(20) {
                 let body = serde_json::json!({"requests": chunk.iter().map(|r| {
                     let mut item = serde_json::json!({"id": r.id, "method": r.method.as_str(), "url": r.url});
+                    let mut headers: serde_json::Map<String, Json> =
+                        r.headers.iter().map(|(k, v)| ((*k).to_owned(), Json::from(*v))).collect();
                     if let Some(body) = &r.body {
                         item["body"] = body.clone();
-                        item["headers"] = serde_json::json!({"Content-Type": "application/json"});
+                        headers.insert("Content-Type".into(), "application/json".into());
+                    }
+                    if !headers.is_empty() {
+                        item["headers"] = Json::Object(headers);
                     }
                     item
                 }).collect::<Vec<_>>()});
@@ -312,12 +324,16 @@ impl GraphClient {
                     Repeatable::No
                 };
                 let answer: Answer<Json> = self
-                    .send_as(cancel, Method::POST, "/$batch", Some(&body), repeatable)
+                    .send_as(cancel, Method::POST, "/$batch", Some(&body), repeatable, &[])
                     .await?;
                 for response in answer.body["responses"].as_array().cloned().unwrap_or_default() {
                     let id = response["id"].as_str().unwrap_or_default().to_owned();
                     let status = response["status"].as_u64().unwrap_or(0) as u16;
-                    if status == 429 && rounds < 10 {
+                    let retry_item = chunk.iter().find(|r| r.id == id).is_some_and(|r| {
+                        let repeatable = is_repeatable(r.method.as_str(), &r.url);
+                        RetryPolicy::is_retryable(repeatable, Outcome::Status(status, None))
+                    });
+                    if retry_item && rounds < 10 {
                         let after = response["headers"]["Retry-After"]
                             .as_str()
                             .or(response["headers"]["retry-after"].as_str());

@@ -97,6 +97,12 @@ pub struct Group {
     /// Security-enabled (when selected).
     #[serde(default)]
     pub security_enabled: Option<bool>,
+    /// Whether the group has a mailbox address (distribution groups and Microsoft 365 groups).
+    #[serde(default)]
+    pub mail_enabled: Option<bool>,
+    /// `Unified` for a Microsoft 365 group; empty for security and distribution groups.
+    #[serde(default)]
+    pub group_types: Vec<String>,
     /// Assigned licences (only with `$select`).
     #[serde(default)]
     pub assigned_licenses: Vec<AssignedLicense>,

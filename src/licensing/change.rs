@@ -81,6 +81,27 @@ pub fn license_change(managed_before: &BTreeSet<Guid>, planned: &Managed, curren
     (!add.is_empty() || !remove.is_empty()).then_some(LicenseChange { add, remove })
 }
 
+/// The group's licences once `change` is applied to `current`.
+pub fn after_change(current: &Licenses, change: &LicenseChange) -> Licenses {
+    let mut after = current.clone();
+    for sku in &change.remove {
+        if let Some(sku) = Guid::parse(sku) {
+            after.remove(&sku);
+        }
+    }
+    after.extend(current_licenses(&change.add));
+    after
+}
+
+/// True when `current` shows `planned`: each planned SKU with at least its planned disabled
+/// plans (Graph may add its own), and none of `removed`.
+pub fn shows(current: &Licenses, planned: &Licenses, removed: &BTreeSet<Guid>) -> bool {
+    planned
+        .iter()
+        .all(|(sku, disabled)| current.get(sku).is_some_and(|held| held.is_superset(disabled)))
+        && removed.iter().all(|sku| !current.contains_key(sku))
+}
+
 /// The keyed licences as the group holds them now: a SKU still present keeps its key
 /// (with the plans it has now), a SKU gone is dropped, and with `with_unlisted` every other
 /// SKU of the group is added under its part number. Used by refresh (what changed outside
@@ -211,6 +232,28 @@ mod tests {
         );
         let imported = as_held(&BTreeMap::new(), &current, true, &skus());
         assert_eq!(imported.keys().collect::<Vec<_>>(), ["SPE_E3", "SPE_E5"]);
+    }
+
+    #[test]
+    fn a_change_applied_and_seen() {
+        let current = licenses(&[(A, &[P1]), (B, &[])]);
+        let change = LicenseChange {
+            add: vec![assigned(A, &[P2]), assigned(C, &[])],
+            remove: vec![B.to_owned()],
+        };
+        let after = after_change(&current, &change);
+        assert_eq!(after, licenses(&[(A, &[P2]), (C, &[])]));
+        let removed = BTreeSet::from([g(B)]);
+        assert!(shows(&after, &licenses(&[(A, &[P2])]), &removed));
+        assert!(
+            !shows(&current, &licenses(&[(A, &[P2])]), &removed),
+            "old plans, B still there"
+        );
+        let extended = licenses(&[(A, &[P1, P2])]);
+        assert!(
+            shows(&extended, &licenses(&[(A, &[P2])]), &BTreeSet::new()),
+            "Graph may disable more"
+        );
     }
 
     #[test]

@@ -9,12 +9,16 @@
 //! - [`tenant`]: the configured Graph client, the SKU cache and per-group write locks;
 //! - [`catalog`]: resolving SKU and plan names, naming IDs back;
 //! - [`change`]: the one `assignLicense` body, and whether anything is sent at all;
+//! - [`continuity`]: the service plans a change takes away from members;
+//! - [`eligibility`]: which groups can hold licences;
 //! - [`processing`]: waiting for group processing, member licence errors;
 //! - [`reprocess`]: reprocessing users;
 //! - [`seats`]: the seat forecast.
 
 pub mod catalog;
 pub mod change;
+pub mod continuity;
+pub mod eligibility;
 pub mod guid;
 pub mod processing;
 pub mod reprocess;

@@ -1,27 +1,47 @@
-//! After a group's licences change: waiting for Entra to process the members, and the
-//! members it could not license.
+//! After a group's licences change: waiting until the change is visible and Entra has
+//! processed the members, and the members it could not license.
 //!
 //! `assignLicense` on a group answers 202 and Entra then works through the members in the
 //! background (`licenseProcessingState` goes to `ProcessingComplete`). Member errors
 //! (CountViolation and the like) are only meaningful once it has finished.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use super::change::{Licenses, current_licenses, shows};
 use super::guid::Guid;
+use crate::graph::models::User;
 use crate::graph::{GraphClient, GraphError};
 
 /// `licenseProcessingState.state` once every member is processed.
 pub const COMPLETE: &str = "ProcessingComplete";
 
+/// How many reads in a row must show a write before it counts as visible. Graph's
+/// directory is eventually consistent: one read may come from a replica that has the write
+/// and the next from one that does not yet (azuread waits the same way).
+pub const CONFIRMATIONS: u32 = 2;
+
+/// What the group must show after a write: the planned licences (at least their disabled
+/// plans) and none of the removed SKUs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Expectation {
+    /// SKU → disabled plans sent.
+    pub planned: Licenses,
+    /// SKUs removed.
+    pub removed: BTreeSet<Guid>,
+}
+
 /// How waiting ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Waited {
-    /// Processing is complete, Graph reports no state, or waiting was not asked for.
+    /// The write is visible and, when asked, processing is complete (or Graph reports none).
     Settled,
-    /// The limit ran out first.
+    /// The write is visible, but processing was not complete when the limit ran out.
     TimedOut,
+    /// Reads still did not show the write when the limit ran out.
+    NotVisible,
     /// Terraform asked the provider to stop.
     Cancelled,
     /// The group no longer exists.
@@ -30,11 +50,13 @@ pub enum Waited {
     ReadFailed(GraphError),
 }
 
-/// The last processing state seen and how waiting ended.
+/// The last processing state and licences seen, and how waiting ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Processing {
     /// `licenseProcessingState.state`, empty when unknown.
     pub state: String,
+    /// The group's licences at the last read.
+    pub seen: Option<Licenses>,
     /// How waiting ended.
     pub waited: Waited,
 }
@@ -46,37 +68,56 @@ impl Processing {
     }
 }
 
-/// Reads the group's processing state, and with `wait` polls (backing off from 250 ms to
-/// 10 s) until it is complete or `limit` runs out.
-pub async fn wait_for_processing(
+/// Reads the group until it shows `expected` in [`CONFIRMATIONS`] consecutive reads and,
+/// with `wait`, its processing is complete; polls back off from 250 ms to 10 s, and stop at
+/// `limit`. Without an expectation and without `wait`, one read.
+pub async fn wait_after_write(
     graph: &GraphClient,
     cancel: &CancellationToken,
     group_id: &Guid,
+    expected: Option<&Expectation>,
     wait: bool,
     limit: Duration,
 ) -> Processing {
     let deadline = tokio::time::Instant::now() + limit;
     let mut delay = Duration::from_millis(250);
-    let mut state = String::new();
-    let waited = loop {
-        match graph.group(cancel, group_id.as_str()).await {
-            Ok(Some(group)) => state = group.license_processing_state.and_then(|s| s.state).unwrap_or_default(),
-            Ok(None) => break Waited::GroupGone,
-            Err(e) => break Waited::ReadFailed(e),
-        }
-        if !wait || state == COMPLETE || state.is_empty() {
-            break Waited::Settled;
+    let mut processing = Processing {
+        state: String::new(),
+        seen: None,
+        waited: Waited::Settled,
+    };
+    let mut confirmations = 0;
+    loop {
+        let group = match graph.group(cancel, group_id.as_str()).await {
+            Ok(Some(group)) => group,
+            Ok(None) => break processing.waited = Waited::GroupGone,
+            Err(GraphError::Cancelled) => break processing.waited = Waited::Cancelled,
+            Err(e) => break processing.waited = Waited::ReadFailed(e),
+        };
+        processing.state = group.license_processing_state.and_then(|s| s.state).unwrap_or_default();
+        let licenses = current_licenses(&group.assigned_licenses);
+        let visible = expected.is_none_or(|e| shows(&licenses, &e.planned, &e.removed));
+        processing.seen = Some(licenses);
+        confirmations = if visible { confirmations + 1 } else { 0 };
+        let confirmed = expected.is_none() || confirmations >= CONFIRMATIONS;
+        let processed = !wait || processing.state == COMPLETE || processing.state.is_empty();
+        if confirmed && processed {
+            break processing.waited = Waited::Settled;
         }
         if tokio::time::Instant::now() + delay > deadline {
-            break Waited::TimedOut;
+            break processing.waited = if confirmed {
+                Waited::TimedOut
+            } else {
+                Waited::NotVisible
+            };
         }
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            () = cancel.cancelled() => break Waited::Cancelled,
+            () = cancel.cancelled() => break processing.waited = Waited::Cancelled,
         }
         delay = (delay * 2).min(Duration::from_secs(10));
-    };
-    Processing { state, waited }
+    }
+    processing
 }
 
 /// A member the group's licences could not be given to.
@@ -101,34 +142,44 @@ pub struct MemberErrors {
     pub errors: Vec<MemberError>,
 }
 
-/// `GET /groups/{id}/membersWithLicenseErrors`: the members with errors from this group.
+/// The members with errors from this group: how many, and the errors of the first `limit`
+/// of them, so memory stays bounded whatever their number.
 pub async fn member_errors(
     graph: &GraphClient,
     cancel: &CancellationToken,
     group_id: &Guid,
     limit: usize,
 ) -> Result<MemberErrors, GraphError> {
-    let members = graph.members_with_license_errors(cancel, group_id.as_str()).await?;
-    let errors = members
-        .iter()
-        .flat_map(|member| {
-            member
-                .license_assignment_states
-                .iter()
-                .filter(|s| s.assigned_by_group.as_deref().and_then(Guid::parse).as_ref() == Some(group_id))
-                .filter_map(move |s| {
-                    Some(MemberError {
-                        user_id: member.id.clone(),
-                        user_principal_name: member.user_principal_name.clone().unwrap_or_default(),
-                        sku_id: s.sku_id.clone().unwrap_or_default(),
-                        error: s.error()?.to_owned(),
-                    })
-                })
-        })
-        .take(limit)
-        .collect();
+    let (count, members) = graph.license_error_sample(cancel, group_id.as_str(), limit).await?;
     Ok(MemberErrors {
-        members_in_error: members.len(),
-        errors,
+        members_in_error: usize::try_from(count).unwrap_or(usize::MAX),
+        errors: errors_from_group(&members, group_id).take(limit).collect(),
+    })
+}
+
+/// Every member's errors from this group (for the data source, which lists them all).
+pub async fn all_member_errors(
+    graph: &GraphClient,
+    cancel: &CancellationToken,
+    group_id: &Guid,
+) -> Result<Vec<MemberError>, GraphError> {
+    let members = graph.members_with_license_errors(cancel, group_id.as_str()).await?;
+    Ok(errors_from_group(&members, group_id).collect())
+}
+
+fn errors_from_group<'a>(members: &'a [User], group_id: &'a Guid) -> impl Iterator<Item = MemberError> + 'a {
+    members.iter().flat_map(move |member| {
+        member
+            .license_assignment_states
+            .iter()
+            .filter(move |s| s.assigned_by_group.as_deref().and_then(Guid::parse).as_ref() == Some(group_id))
+            .filter_map(move |s| {
+                Some(MemberError {
+                    user_id: member.id.clone(),
+                    user_principal_name: member.user_principal_name.clone().unwrap_or_default(),
+                    sku_id: s.sku_id.clone().unwrap_or_default(),
+                    error: s.error()?.to_owned(),
+                })
+            })
     })
 }

@@ -2,16 +2,26 @@
 //! disabled plans.
 //!
 //! Graph calls:
-//! - Plan: `GET /subscribedSkus` once per provider process (names resolved, validated and
-//!   diffed against the tenant); for a new SKU on a known group, `GET /groups/{id}/members`
-//!   for the seat forecast.
-//! - Create/Update: `GET /groups/{id}?$select=…` then one `POST /groups/{id}/assignLicense`
-//!   computed by [`license_change`]; nothing is sent when nothing changed. Then, with
-//!   `wait_for_processing`, `GET /groups/{id}` until `ProcessingComplete`, and
-//!   `GET /groups/{id}/membersWithLicenseErrors`.
+//! - Plan, when the apply will send something: `GET /subscribedSkus` once per provider
+//!   process (names resolved, validated and diffed against the tenant), `GET /groups/{id}`
+//!   (can it hold licences, what it holds now: the continuity check) and one `$batch` of
+//!   member counts (`$count` advanced queries: user members, nested groups, and per new
+//!   SKU the members holding it already), so a plan costs 3 requests whatever the size of
+//!   the group. A plan that sends nothing makes no request.
+//! - Create/Update: `GET /groups/{id}` then one `POST /groups/{id}/assignLicense` computed
+//!   by [`license_change`]; nothing is sent when nothing changed. Then `GET /groups/{id}`
+//!   until the change shows in two reads in a row (Graph is eventually consistent) and,
+//!   with `wait_for_processing`, processing is complete; then the members with licence
+//!   errors (one page of `membersWithLicenseErrors`, the first 100 kept).
 //! - Read: `GET /groups/{id}?$select=…`, one request (a refresh of N resources costs N + 1).
-//! - Delete: `GET /groups/{id}` then `POST assignLicense` removing exactly the managed SKUs.
+//! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
+//!   then reads until the removal shows, so that deleting the group next succeeds.
 //! - Import: `GET /groups/{id}` and `GET /subscribedSkus`.
+//!
+//! Disabled plans Graph adds on its own (trial and "viral" SKUs disable more plans than
+//! were sent) are recorded after the apply in `graph_disabled_plan_ids`: they are not
+//! drift, so there is no perpetual diff and no "inconsistent result", while a plan that
+//! changes outside Terraform beyond them still shows as drift.
 //!
 //! The rules (resolution, the one body per apply, whether anything is sent, waiting) live
 //! in [`crate::licensing`]; this file maps them onto the schema. Every write holds the
@@ -27,9 +37,12 @@ use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_e
 use crate::graph::GraphError;
 use crate::graph::models::{Group, SubscribedSku};
 use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, key_for, plan_names};
-use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, license_change, sends_nothing};
-use crate::licensing::processing::{self, Waited};
-use crate::licensing::{Guid, Tenant, seats};
+use crate::licensing::change::{
+    Licenses, Managed, after_change, as_held, current_licenses, license_change, sends_nothing,
+};
+use crate::licensing::processing::{self, Expectation, Waited};
+use crate::licensing::{Guid, Tenant, continuity, eligibility, seats};
+use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
@@ -66,7 +79,8 @@ fn schema() -> Schema {
                 vec![
                     Attribute::new("disabled_plans", Type::set(Type::String))
                         .optional()
-                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`."),
+                        .computed()
+                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none (the same as `[]`); with `enabled_plans` it stays null."),
                     Attribute::new("enabled_plans", Type::set(Type::String)).optional().description(
                         "An allow-list instead: every other plan of the SKU is switched off, including plans Microsoft adds later. Conflicts with `disabled_plans`.",
                     ),
@@ -81,19 +95,23 @@ fn schema() -> Schema {
                 "Wait until the group's licence processing is complete, then report member licence errors (default `true`).",
             ),
             Attribute::new("effective_licenses", BTreeMap::<String, EffectiveLicense>::tf_type()).computed().description(
-                "Per key of `licenses`: the resolved `sku_id`, `sku_part_number` and `disabled_plan_ids`, exactly what is sent to Graph.",
+                "Per key of `licenses`: the resolved `sku_id`, `sku_part_number`, `disabled_plan_ids` (exactly what is sent to Graph) and the same plans by name (`disabled_plans`).",
             ),
+            Attribute::new("graph_disabled_plan_ids", BTreeMap::<String, SetOf<String>>::tf_type())
+                .computed()
+                .description("Per key of `licenses`: service plan IDs that Graph disabled on its own in addition to `disabled_plan_ids` when the licence was assigned (trial and viral SKUs do this). They are not drift."),
             Attribute::string("license_processing_state")
                 .computed()
                 .description("The group's `licenseProcessingState` after the last apply (`ProcessingComplete` once every member is processed)."),
-            Attribute::number("members_with_license_errors")
+            Attribute::number("members_with_license_errors_count")
                 .computed()
                 .description("How many members had licence errors from this group after the last apply."),
-            Attribute::new("member_license_errors", Vec::<MemberLicenseError>::tf_type()).computed().description(
-                "Up to 100 member licence errors after the last apply: `user_id`, `user_principal_name`, `sku_id`, `error` (CountViolation, MutuallyExclusiveViolation, DependencyViolation, ProhibitedInUsageLocationViolation, UniquenessViolation, Other).",
-            ),
+            Attribute::new("member_license_errors", Vec::<MemberLicenseError>::tf_type())
+                .computed()
+                .description(format!("Up to 100, after the last apply. {}", member_errors::DESCRIPTION)),
         ],
     )
+    .with_version(1)
     .with_blocks(vec![timeouts::block("licence processing", "15m")])
 }
 
@@ -111,8 +129,9 @@ model! {
         pub exclusive: Attr<bool>,
         pub wait_for_processing: Attr<bool>,
         pub effective_licenses: Attr<BTreeMap<String, EffectiveLicense>>,
+        pub graph_disabled_plan_ids: Attr<BTreeMap<String, SetOf<String>>>,
         pub license_processing_state: Attr<String>,
-        pub members_with_license_errors: Attr<i64>,
+        pub members_with_license_errors_count: Attr<i64>,
         pub member_license_errors: Attr<Vec<MemberLicenseError>>,
         pub timeouts: Attr<Timeouts>,
     }
@@ -134,17 +153,7 @@ model! {
         pub sku_id: String,
         pub sku_part_number: String,
         pub disabled_plan_ids: SetOf<String>,
-    }
-}
-
-model! {
-    /// A member the group's licences could not be given to.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct MemberLicenseError {
-        pub user_id: String,
-        pub user_principal_name: String,
-        pub sku_id: String,
-        pub error: String,
+        pub disabled_plans: SetOf<String>,
     }
 }
 
@@ -207,12 +216,49 @@ impl GroupLicenseAssignmentModel {
         }
     }
 
+    /// Per SKU, the plans Graph disabled on its own (see the module docs).
+    fn graph_added(&self) -> Licenses {
+        let added = self.graph_disabled_plan_ids.known();
+        self.resolved()
+            .into_iter()
+            .map(|(key, license)| {
+                let plans = added
+                    .and_then(|a| a.get(&key))
+                    .map(|ids| ids.0.iter().filter_map(|p| Guid::parse(p)).collect());
+                (license.sku_id, plans.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Records, per key, the plans `seen` disables beyond what this state sent.
+    fn record_graph_added(&mut self, seen: &Licenses) {
+        let added = self
+            .resolved()
+            .into_iter()
+            .map(|(key, license)| {
+                let extra = seen
+                    .get(&license.sku_id)
+                    .map(|held| {
+                        held.difference(&license.disabled_plan_ids)
+                            .map(Guid::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (key, SetOf(extra))
+            })
+            .collect();
+        self.graph_disabled_plan_ids = Attr::Known(added);
+    }
+
     fn timeout(&self, operation: Operation) -> Duration {
         Timeouts::limit(&self.timeouts, operation, DEFAULT_TIMEOUT)
     }
 }
 
-fn effective(resolved: &BTreeMap<String, ResolvedLicense>) -> BTreeMap<String, EffectiveLicense> {
+fn effective(
+    resolved: &BTreeMap<String, ResolvedLicense>,
+    skus: &[SubscribedSku],
+) -> BTreeMap<String, EffectiveLicense> {
     resolved
         .iter()
         .map(|(key, r)| {
@@ -220,6 +266,7 @@ fn effective(resolved: &BTreeMap<String, ResolvedLicense>) -> BTreeMap<String, E
                 sku_id: r.sku_id.to_string(),
                 sku_part_number: r.sku_part_number.clone(),
                 disabled_plan_ids: SetOf(r.disabled_plan_ids.iter().map(Guid::to_string).collect()),
+                disabled_plans: SetOf(plan_names(find_sku(r.sku_id.as_str(), skus), &r.disabled_plan_ids)),
             };
             (key.clone(), license)
         })
@@ -237,9 +284,10 @@ fn license_config(sku: Option<&SubscribedSku>, disabled: &BTreeSet<Guid>) -> Lic
 /// Describes the group's licences as they are, in the user's keys, so that the next plan
 /// shows exactly what changed outside Terraform. Licences whose plans did not change keep
 /// their configuration as written; the others are written with plan names.
-fn describe(mut state: Model, current: &Licenses, skus: &[SubscribedSku]) -> Model {
+/// `graph_added` are the plans Graph disabled on its own: they stay out of `licenses`.
+fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: &[SubscribedSku]) -> Model {
     let before = state.resolved();
-    let held = as_held(&before, current, state.managed().exclusive, skus);
+    let held = as_held(&before, &without(current, graph_added), state.managed().exclusive, skus);
     let mut written = state.licenses.into_known().unwrap_or_default();
     let licenses = held
         .iter()
@@ -253,34 +301,117 @@ fn describe(mut state: Model, current: &Licenses, skus: &[SubscribedSku]) -> Mod
         })
         .collect();
     state.licenses = Attr::Known(licenses);
-    state.effective_licenses = Attr::Known(effective(&held));
+    state.effective_licenses = Attr::Known(effective(&held, skus));
+    state.record_graph_added(current);
     state
+}
+
+/// The planned `licenses`: where the configuration leaves `disabled_plans` out, it means
+/// none (`[]`, so that `{}` and `{ disabled_plans = [] }` plan the same), or null next to
+/// `enabled_plans`.
+fn with_plan_lists_as_meant(
+    config: &Attr<BTreeMap<String, LicenseConfig>>,
+    planned: &Attr<BTreeMap<String, LicenseConfig>>,
+) -> Attr<BTreeMap<String, LicenseConfig>> {
+    let (Some(config), Attr::Known(planned)) = (config.known(), planned) else {
+        return planned.clone();
+    };
+    let licenses = planned
+        .iter()
+        .map(|(key, license)| {
+            let mut license = license.clone();
+            if let Some(written) = config.get(key)
+                && written.disabled_plans.is_null()
+            {
+                license.disabled_plans = match written.enabled_plans {
+                    Attr::Null => Attr::Known(SetOf(Vec::new())),
+                    _ => Attr::Null,
+                };
+            }
+            (key.clone(), license)
+        })
+        .collect();
+    Attr::Known(licenses)
+}
+
+/// `current` less, per SKU, the plans Graph disabled on its own.
+fn without(current: &Licenses, added: &Licenses) -> Licenses {
+    current
+        .iter()
+        .map(|(sku, held)| {
+            let own = added
+                .get(sku)
+                .map_or_else(|| held.clone(), |a| held.difference(a).cloned().collect());
+            (sku.clone(), own)
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
 // Plan
 // ---------------------------------------------------------------------------------------
 
-/// Warns, per new licence, when the group's members would not fit in the free seats.
-async fn seat_forecast(
-    ctx: &Context,
-    tenant: &Tenant,
-    group_id: &str,
-    new: &[(&String, &ResolvedLicense)],
-    skus: &[SubscribedSku],
-    diags: &mut Diagnostics,
-) {
-    let members = match tenant.graph.members_with_licenses(&ctx.cancel, group_id).await {
-        Ok(members) => members,
-        Err(e) if e.is_not_found() => return diags.push(group_not_found(group_id)),
-        Err(e) => return diags.push(graph_warning("Unable to Forecast Seats", &e)),
+/// What a plan would send: the SKUs managed before, what is wanted, by key, and the
+/// tenant's SKUs.
+struct Intended<'a> {
+    managed_before: &'a BTreeSet<Guid>,
+    wanted: &'a Managed,
+    resolved: &'a BTreeMap<String, ResolvedLicense>,
+    skus: &'a [SubscribedSku],
+}
+
+/// The checks a plan that sends something makes against the group: can it hold licences,
+/// does it contain groups, will the new SKUs fit in the free seats, and does the change
+/// take an enabled service plan away from its members.
+async fn check_group(ctx: &Context, tenant: &Tenant, group_id: &str, change: &Intended<'_>, diags: &mut Diagnostics) {
+    let Intended {
+        managed_before,
+        wanted,
+        resolved,
+        skus,
+    } = change;
+    let group = match tenant.graph.group(&ctx.cancel, group_id).await {
+        Ok(Some(group)) => group,
+        Ok(None) => return diags.push(group_not_found(group_id)),
+        Err(e) => return diags.push(graph_warning("Unable to Check the Group", &e)),
     };
-    for (key, license) in new {
-        let Some(sku) = find_sku(license.sku_id.as_str(), skus) else {
-            continue;
-        };
-        if let Some(short) = seats::shortfall(&members, sku) {
-            diags.push(diagnostics::not_enough_seats(key, sku, &short));
+    if let Err(why) = eligibility::check(&group) {
+        return diags.push(diagnostics::group_cannot_hold_licenses(
+            group_id,
+            group.display_name.as_deref(),
+            &why,
+        ));
+    }
+    let new: Vec<(&String, &ResolvedLicense)> = resolved
+        .iter()
+        .filter(|(_, r)| !managed_before.contains(&r.sku_id))
+        .collect();
+    let new_skus: Vec<String> = new.iter().map(|(_, r)| r.sku_id.to_string()).collect();
+    let counts = tenant
+        .graph
+        .member_counts(&ctx.cancel, group_id, &new_skus)
+        .await
+        .map_err(|e| diags.push(graph_warning("Unable to Count the Group's Members", &e)))
+        .ok();
+    if let Some(counts) = &counts {
+        if counts.groups > 0 {
+            diags.push(diagnostics::nested_groups(counts.groups));
+        }
+        for (key, license) in new {
+            let Some(sku) = find_sku(license.sku_id.as_str(), skus) else {
+                continue;
+            };
+            let holding = counts.holding.get(license.sku_id.as_str()).copied().unwrap_or(0);
+            if let Some(short) = seats::shortfall(counts.users, holding, sku) {
+                diags.push(diagnostics::not_enough_seats(key, sku, &short));
+            }
+        }
+    }
+    let current = current_licenses(&group.assigned_licenses);
+    if let Some(change) = license_change(managed_before, wanted, &current) {
+        let lost = continuity::lost_plans(&current, &after_change(&current, &change), skus);
+        if !lost.is_empty() {
+            diags.push(diagnostics::plans_taken_away(&lost, counts.map(|c| c.users)));
         }
     }
 }
@@ -289,47 +420,39 @@ async fn seat_forecast(
 // Apply
 // ---------------------------------------------------------------------------------------
 
-async fn current_group(
-    ctx: &Context,
-    tenant: &Tenant,
-    group_id: &str,
-    diags: &mut Diagnostics,
-) -> Option<Option<Group>> {
-    tenant
-        .graph
-        .group(&ctx.cancel, group_id)
-        .await
-        .or_diagnostic("Unable to Read Group", diags)
-}
-
-/// Waits for processing (when asked), then records the processing state and member errors.
+/// Waits until the write shows (and, when asked, processing is complete), then records
+/// the processing state, what Graph disabled on its own, and the member errors.
 async fn after_apply(
     ctx: &Context,
     tenant: &Tenant,
     group_id: &Guid,
     operation: Operation,
+    expected: Option<&Expectation>,
     state: &mut Model,
     diags: &mut Diagnostics,
 ) {
     let wait = state.wait_for_processing.known() != Some(&false);
     let limit = state.timeout(operation);
+    let processing = processing::wait_after_write(&tenant.graph, &ctx.cancel, group_id, expected, wait, limit).await;
+    state.license_processing_state = Attr::Known(processing.state.clone());
+    state.members_with_license_errors_count = Attr::Known(0);
+    state.member_license_errors = Attr::Known(Vec::new());
+    match (&processing.seen, expected) {
+        (Some(seen), Some(_)) => state.record_graph_added(seen),
+        _ => state.record_graph_added(&Licenses::new()),
+    }
+    // The licences are written: from here on nothing fails the apply. An error would taint
+    // the resource, and replacing it would take the licences away from every member; what
+    // cannot be confirmed is a warning, and the state records the write.
     let unconfirmed = |summary: &str, e: &GraphError| match operation {
         Operation::Import => graph_warning(summary, e),
         _ => diagnostics::unconfirmed_after_write(summary, e),
     };
-    let processing = processing::wait_for_processing(&tenant.graph, &ctx.cancel, group_id, wait, limit).await;
-    state.license_processing_state = Attr::Known(processing.state.clone());
-    state.members_with_license_errors = Attr::Known(0);
-    state.member_license_errors = Attr::Known(Vec::new());
-    // The licences are written: from here on nothing fails the apply. An error would taint
-    // the resource, and replacing it would take the licences away from every member; what
-    // cannot be confirmed is a warning, and the state records the write.
     match &processing.waited {
-        Waited::Cancelled | Waited::ReadFailed(GraphError::Cancelled) if operation == Operation::Import => return,
-        Waited::Cancelled | Waited::ReadFailed(GraphError::Cancelled) => {
-            return diags.push(diagnostics::interrupted_after_write(operation.name()));
-        }
+        Waited::Cancelled if operation == Operation::Import => return,
+        Waited::Cancelled => return diags.push(diagnostics::interrupted_after_write(operation.name())),
         Waited::ReadFailed(e) => diags.push(unconfirmed("Unable to Read License Processing State", e)),
+        Waited::NotVisible => diags.push(diagnostics::not_yet_visible(operation.name())),
         Waited::TimedOut => diags.push(diagnostics::processing_not_finished(
             &processing.state,
             operation.name(),
@@ -368,30 +491,26 @@ async fn after_apply(
             &examples,
         ));
     }
-    state.members_with_license_errors = Attr::Known(i64::try_from(found.members_in_error).unwrap_or(i64::MAX));
-    state.member_license_errors = Attr::Known(
-        found
-            .errors
-            .into_iter()
-            .map(|e| MemberLicenseError {
-                user_id: e.user_id,
-                user_principal_name: e.user_principal_name,
-                sku_id: e.sku_id,
-                error: e.error,
-            })
-            .collect(),
-    );
+    state.members_with_license_errors_count = Attr::Known(i64::try_from(found.members_in_error).unwrap_or(i64::MAX));
+    let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
+    let errors = found
+        .errors
+        .into_iter()
+        .map(|e| MemberLicenseError::new(e, &skus))
+        .collect();
+    state.member_license_errors = Attr::Known(errors);
 }
 
 /// How a write ended.
-#[derive(PartialEq)]
 enum Written {
-    /// The group is as planned (the call was sent, or nothing needed sending).
-    Done,
+    /// The group is as planned; what the call removed (nothing when nothing was sent).
+    Done(BTreeSet<Guid>),
     /// The group does not exist.
     GroupGone,
-    /// A diagnostic says why.
+    /// Reading the group failed (a diagnostic says why).
     Failed,
+    /// `assignLicense` failed.
+    Refused(GraphError),
 }
 
 /// Under the group's lock, reads the group and sends the one `assignLicense` that takes it
@@ -415,7 +534,7 @@ async fn write(
         None => return Written::Failed,
     };
     let Some(change) = license_change(managed_before, planned, &current_licenses(&group.assigned_licenses)) else {
-        return Written::Done;
+        return Written::Done(BTreeSet::new());
     };
     tracing::debug!(
         group_id,
@@ -428,13 +547,23 @@ async fn write(
         .assign_group_licenses(&ctx.cancel, group_id, &change.add, &change.remove)
         .await;
     match sent {
-        Ok(_) => Written::Done,
+        Ok(_) => Written::Done(change.remove.iter().filter_map(|s| Guid::parse(s)).collect()),
         Err(e) if e.is_not_found() => Written::GroupGone,
-        Err(e) => {
-            diags.push(graph_error("Unable to Assign Licenses", &e));
-            Written::Failed
-        }
+        Err(e) => Written::Refused(e),
     }
+}
+
+async fn current_group(
+    ctx: &Context,
+    tenant: &Tenant,
+    group_id: &str,
+    diags: &mut Diagnostics,
+) -> Option<Option<Group>> {
+    tenant
+        .graph
+        .group(&ctx.cancel, group_id)
+        .await
+        .or_diagnostic("Unable to Read Group", diags)
 }
 
 /// The shared create/update path: one write, then wait and record.
@@ -447,16 +576,36 @@ async fn apply(
     diags: &mut Diagnostics,
 ) -> Option<Model> {
     let group_id = state.group_id.known()?.clone();
-    match write(ctx, tenant, &group_id, &managed_before, &state.managed(), diags).await {
-        Written::Done => {}
+    let planned = state.managed();
+    let removed = match write(ctx, tenant, &group_id, &managed_before, &planned, diags).await {
+        Written::Done(removed) => removed,
         Written::GroupGone => {
             diags.push(group_not_found(&group_id));
             return None;
         }
         Written::Failed => return None,
-    }
+        Written::Refused(e) => {
+            let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
+            let keys: Vec<(Guid, String)> = state.resolved().into_iter().map(|(k, l)| (l.sku_id, k)).collect();
+            diags.push(diagnostics::assign_failed(&e, &keys, &skus));
+            return None;
+        }
+    };
     state.id = state.group_id.clone();
-    after_apply(ctx, tenant, &Guid::parse(&group_id)?, operation, &mut state, diags).await;
+    let expected = Expectation {
+        planned: planned.licenses,
+        removed,
+    };
+    after_apply(
+        ctx,
+        tenant,
+        &Guid::parse(&group_id)?,
+        operation,
+        Some(&expected),
+        &mut state,
+        diags,
+    )
+    .await;
     Some(state)
 }
 
@@ -466,14 +615,16 @@ async fn apply(
 
 /// Computed values that only an apply changes.
 fn keep_after_apply_values(planned: &mut Model, prior: &Model) {
+    planned.graph_disabled_plan_ids = prior.graph_disabled_plan_ids.clone();
     planned.license_processing_state = prior.license_processing_state.clone();
-    planned.members_with_license_errors = prior.members_with_license_errors.clone();
+    planned.members_with_license_errors_count = prior.members_with_license_errors_count.clone();
     planned.member_license_errors = prior.member_license_errors.clone();
 }
 
 fn unknown_after_apply_values(planned: &mut Model) {
+    planned.graph_disabled_plan_ids = Attr::Unknown;
     planned.license_processing_state = Attr::Unknown;
-    planned.members_with_license_errors = Attr::Unknown;
+    planned.members_with_license_errors_count = Attr::Unknown;
     planned.member_license_errors = Attr::Unknown;
 }
 
@@ -488,6 +639,13 @@ impl Resource<Tenant> for GroupLicenseAssignment {
 
     fn schema(&self) -> Schema {
         schema()
+    }
+
+    fn renamed_attributes(&self) -> &'static [(i64, &'static [(&'static str, &'static str)])] {
+        &[(
+            1,
+            &[("members_with_license_errors", "members_with_license_errors_count")],
+        )]
     }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
@@ -513,11 +671,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         if let Some(group_id) = config.group_id.known()
             && Guid::parse(group_id).is_none()
         {
-            diags.attribute_error(
-                AttributePath::attr("group_id"),
-                "Invalid Group ID",
-                format!("{group_id:?} is not a group object ID (a GUID such as 1132b215-826f-42a9-8cfe-1643d19d17fd). To find a group by name, use the entra_group data source."),
-            );
+            diags.push(diagnostics::invalid_group_id(group_id));
         }
         if let Some(licenses) = config.licenses.known() {
             if licenses.is_empty() {
@@ -602,23 +756,27 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         let Some(resolved) = resolution.complete() else {
             return;
         };
-        planned.effective_licenses = Attr::Known(effective(resolved));
+        planned.effective_licenses = Attr::Known(effective(resolved, &skus));
+        planned.licenses = with_plan_lists_as_meant(&request.config.licenses, &planned.licenses);
         let wanted = planned.managed();
         let before = request.prior.as_ref().map(Model::managed);
-        match (&request.prior, &before) {
-            (Some(prior), Some(before)) if sends_nothing(before, &wanted) => {
-                // Same SKUs and plans, perhaps spelled differently: keep what is in state.
-                planned.effective_licenses = prior.effective_licenses.clone();
-                keep_after_apply_values(planned, prior);
-            }
-            _ => unknown_after_apply_values(planned),
+        if let (Some(prior), Some(before)) = (&request.prior, &before)
+            && sends_nothing(before, &wanted)
+        {
+            // Same SKUs and plans, perhaps spelled differently: keep what is in state.
+            planned.effective_licenses = prior.effective_licenses.clone();
+            return keep_after_apply_values(planned, prior);
         }
-        let new: Vec<(&String, &ResolvedLicense)> = resolved
-            .iter()
-            .filter(|(_, r)| !before.as_ref().is_some_and(|b| b.licenses.contains_key(&r.sku_id)))
-            .collect();
-        if let (false, Some(group_id)) = (new.is_empty(), request.config.group_id.known()) {
-            seat_forecast(ctx, tenant, group_id, &new, &skus, diags).await;
+        unknown_after_apply_values(planned);
+        let managed_before: BTreeSet<Guid> = before.map(|b| b.licenses.into_keys().collect()).unwrap_or_default();
+        if let Some(group_id) = request.config.group_id.known() {
+            let intended = Intended {
+                managed_before: &managed_before,
+                wanted: &wanted,
+                resolved,
+                skus: &skus,
+            };
+            check_group(ctx, tenant, group_id, &intended, diags).await;
         }
     }
 
@@ -647,10 +805,17 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         };
         let actual = current_licenses(&group.assigned_licenses);
         let managed = state.managed();
-        let drifted = managed
-            .licenses
-            .iter()
-            .any(|(sku, plans)| actual.get(sku) != Some(plans))
+        let added = state.graph_added();
+        // As managed: every disabled plan sent, plus at most what Graph disabled on its own.
+        let as_managed = |sku: &Guid, sent: &BTreeSet<Guid>| {
+            actual.get(sku).is_some_and(|held| {
+                held.is_superset(sent)
+                    && held
+                        .difference(sent)
+                        .all(|p| added.get(sku).is_some_and(|a| a.contains(p)))
+            })
+        };
+        let drifted = managed.licenses.iter().any(|(sku, sent)| !as_managed(sku, sent))
             || (managed.exclusive && actual.keys().any(|sku| !managed.licenses.contains_key(sku)));
         if !drifted {
             return ReadOutcome::Found(state);
@@ -660,7 +825,8 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             .await
             .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
         {
-            Some(skus) => ReadOutcome::Found(describe(state, &actual, &skus)),
+            // Graph's own additions are not the administrator's change: describe without them.
+            Some(skus) => ReadOutcome::Found(describe(state, &actual, &added, &skus)),
             None => ReadOutcome::Found(state),
         }
     }
@@ -692,7 +858,28 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         };
         let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
         // A group that is gone holds no licences: nothing left to remove.
-        write(ctx, tenant, group_id, &managed, &Managed::default(), diags).await;
+        let removed = match write(ctx, tenant, group_id, &managed, &Managed::default(), diags).await {
+            Written::Done(removed) => removed,
+            Written::Refused(e) => return diags.push(graph_error("Unable to Remove Licenses", &e)),
+            Written::GroupGone | Written::Failed => return,
+        };
+        // Return only once the removal shows, so that deleting the group next succeeds.
+        let expected = Expectation {
+            planned: Licenses::new(),
+            removed,
+        };
+        let (Some(guid), limit) = (Guid::parse(group_id), prior.timeout(Operation::Delete)) else {
+            return;
+        };
+        let seen = processing::wait_after_write(&tenant.graph, &ctx.cancel, &guid, Some(&expected), false, limit).await;
+        match seen.waited {
+            Waited::NotVisible => diags.push(diagnostics::not_yet_visible("delete")),
+            Waited::ReadFailed(e) => diags.push(diagnostics::unconfirmed_after_write(
+                "Unable to Confirm the Removal",
+                &e,
+            )),
+            _ => {}
+        }
     }
 
     async fn import(&self, ctx: &Context, tenant: &Tenant, id: &str, diags: &mut Diagnostics) -> Option<Model> {
@@ -721,12 +908,13 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             exclusive: Attr::Known(true),
             ..Model::default()
         };
-        let mut state = describe(nothing_managed, &current_licenses(&group.assigned_licenses), &skus);
+        let held = current_licenses(&group.assigned_licenses);
+        let mut state = describe(nothing_managed, &held, &Licenses::new(), &skus);
         state.id = Attr::Known(group.id.clone());
         state.group_id = Attr::Known(group.id.clone());
         state.exclusive = Attr::Null;
         state.wait_for_processing = Attr::Known(false);
-        after_apply(ctx, tenant, &group_id, Operation::Import, &mut state, diags).await;
+        after_apply(ctx, tenant, &group_id, Operation::Import, None, &mut state, diags).await;
         state.wait_for_processing = Attr::Null;
         Some(state)
     }
@@ -773,7 +961,7 @@ mod tests {
         Model {
             licenses: Attr::Known(BTreeMap::from([("my-e5".to_owned(), config)])),
             exclusive: Attr::Known(exclusive),
-            effective_licenses: Attr::Known(effective(&BTreeMap::from([("my-e5".to_owned(), resolved)]))),
+            effective_licenses: Attr::Known(effective(&BTreeMap::from([("my-e5".to_owned(), resolved)]), &skus())),
             ..Model::default()
         }
     }
@@ -784,11 +972,24 @@ mod tests {
         let e5 = Guid::parse(E5).unwrap();
         // As managed: the configuration as written stays.
         let as_managed = Licenses::from([(e5.clone(), guids(&[YAMMER]))]);
-        let same = describe(managing_e5(&[YAMMER], false), &as_managed, &skus());
-        assert_eq!(same, managing_e5(&[YAMMER], false));
+        let same = describe(managing_e5(&[YAMMER], false), &as_managed, &Licenses::new(), &skus());
+        let expected = managing_e5(&[YAMMER], false);
+        assert_eq!(
+            (&same.licenses, &same.effective_licenses),
+            (&expected.licenses, &expected.effective_licenses)
+        );
+        let nothing_added = BTreeMap::from([("my-e5".to_owned(), SetOf(vec![]))]);
+        assert_eq!(same.graph_disabled_plan_ids, Attr::Known(nothing_added));
+        // Graph disabled Teams on its own: not drift, and recorded as Graph's.
+        let teams = Licenses::from([(e5.clone(), guids(&[TEAMS]))]);
+        let with_graphs = Licenses::from([(e5.clone(), guids(&[YAMMER, TEAMS]))]);
+        let own = describe(managing_e5(&[YAMMER], false), &with_graphs, &teams, &skus());
+        assert_eq!(own.licenses, expected.licenses, "the user's configuration stays");
+        let teams_added = BTreeMap::from([("my-e5".to_owned(), SetOf(vec![TEAMS.to_owned()]))]);
+        assert_eq!(own.graph_disabled_plan_ids, Attr::Known(teams_added));
         // The portal disabled Teams as well, and added E3.
         let drifted = Licenses::from([(e5, guids(&[YAMMER, TEAMS])), (Guid::parse(E3).unwrap(), guids(&[]))]);
-        let described = describe(managing_e5(&[YAMMER], true), &drifted, &skus());
+        let described = describe(managing_e5(&[YAMMER], true), &drifted, &Licenses::new(), &skus());
         let licenses = described.licenses.known().unwrap();
         let names = SetOf(vec!["TEAMS1".into(), "YAMMER_ENTERPRISE".into()]);
         assert_eq!(licenses["my-e5"].disabled_plans, Attr::Known(names));

@@ -25,15 +25,32 @@ enum Json {
 /// Decodes JSON `bytes` as a value of type `ty`. Missing object attributes are null;
 /// attributes the type does not have are an error, as in cty.
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
+    decode_renamed(bytes, ty, std::iter::empty())
+}
+
+/// Decodes a stored object whose top-level attributes were renamed since it was written
+/// (`(old name, new name)`), keeping every value exactly as written.
+pub fn decode_renamed<'a>(
+    bytes: &[u8],
+    ty: &Type,
+    renames: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<Value, CodecError> {
     let root = AttributePath::root();
     let text = std::str::from_utf8(bytes).map_err(|_| err(&root, "JSON is not valid UTF-8"))?;
     let mut parser = Parser { text, pos: 0 };
-    let json = parser
+    let mut json = parser
         .value()
         .map_err(|m| err(&root, format!("malformed JSON at byte {}: {m}", parser.pos)))?;
     parser.skip_ws();
     if parser.pos != text.len() {
         return Err(err(&root, "trailing characters after the JSON value"));
+    }
+    if let Json::Object(entries) = &mut json {
+        for (old, new) in renames {
+            for (name, _) in entries.iter_mut().filter(|(name, _)| name == old) {
+                *name = new.to_owned();
+            }
+        }
     }
     typed(json, ty, &root)
 }
@@ -287,6 +304,18 @@ mod tests {
             ("tags", Type::map(Type::String)),
             ("any", Type::Dynamic),
         ])
+    }
+
+    #[test]
+    fn renamed_attributes_keep_their_exact_values() {
+        let ty = Type::object([("new", Type::Number), ("kept", Type::String)]);
+        let raw = br#"{"old":12345678901234567890.5,"kept":"k"}"#;
+        let value = decode_renamed(raw, &ty, [("old", "new"), ("absent", "x")].into_iter()).unwrap();
+        assert_eq!(
+            value.get("new"),
+            &Value::Number("12345678901234567890.5".parse().unwrap())
+        );
+        assert_eq!(value.get("kept"), &Value::string("k"));
     }
 
     #[test]

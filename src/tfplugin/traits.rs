@@ -227,8 +227,16 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         None
     }
 
+    /// Attributes each schema version renamed: `(version, &[(old name, new name)])`.
+    /// The default [`Resource::upgrade_state`] applies them to state stored by older
+    /// versions; attributes added since then read as null.
+    fn renamed_attributes(&self) -> &'static [(i64, &'static [(&'static str, &'static str)])] {
+        &[]
+    }
+
     /// Upgrades state stored with schema `version` to the current schema. `raw_json` is the
-    /// state as Terraform stored it. The default accepts the current version only.
+    /// state as Terraform stored it. The default accepts the current version, and older
+    /// versions through [`Resource::renamed_attributes`].
     async fn upgrade_state(
         &self,
         _ctx: &Context,
@@ -237,7 +245,9 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let schema = self.schema();
-        if version != schema.version {
+        let known_history = version == schema.version
+            || (version < schema.version && self.renamed_attributes().iter().any(|(v, _)| *v > version));
+        if !known_history {
             diags.error(
                 "Unsupported State Version",
                 format!(
@@ -248,7 +258,12 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
             );
             return None;
         }
-        match super::json::decode(raw_json, &schema.implied_type()) {
+        let renames = self
+            .renamed_attributes()
+            .iter()
+            .filter(|(v, _)| *v > version)
+            .flat_map(|(_, renames)| renames.iter().copied());
+        match super::json::decode_renamed(raw_json, &schema.implied_type(), renames) {
             Ok(state) => Some(state),
             Err(e) => {
                 diags.push(

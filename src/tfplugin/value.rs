@@ -348,6 +348,8 @@ impl<T> Attr<T> {
 /// unknown element) decodes as [`Attr::Unknown`] when `T` cannot hold it: code that needs
 /// the value waits for it to be known, as it would for a wholly unknown one.
 impl<T: FromValue> FromValue for Attr<T> {
+    const ACCEPTS_NULL: bool = true;
+
     fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ValueError> {
         match value {
             Value::Null => Ok(Attr::Null),
@@ -373,6 +375,9 @@ impl<T: IntoValue> IntoValue for Attr<T> {
 
 /// Conversion from a known (not null, not unknown) value.
 pub trait FromValue: Sized {
+    /// True for types that hold null themselves ([`Attr`]); others refuse null elements.
+    const ACCEPTS_NULL: bool = false;
+
     /// Converts `value`, found at `path`.
     fn from_value(value: &Value, path: &AttributePath) -> Result<Self, ValueError>;
 }
@@ -469,6 +474,10 @@ impl<T: FromValue> FromValue for BTreeMap<String, T> {
             .iter()
             .map(|(k, v)| match v {
                 Value::Unknown(_) => Err(mismatch(&path.key(k), "a known element", v)),
+                Value::Null if !T::ACCEPTS_NULL => Err(ValueError {
+                    path: path.key(k),
+                    message: "a null value is not allowed here; remove the entry or give it a value".to_owned(),
+                }),
                 known => Ok((k.clone(), T::from_value(known, &path.key(k))?)),
             })
             .collect()
@@ -521,6 +530,12 @@ impl<T: IntoValue> IntoValue for Vec<T> {
 /// Elements for a `set(...)` attribute.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SetOf<T>(pub Vec<T>);
+
+impl<T> FromIterator<T> for SetOf<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        SetOf(items.into_iter().collect())
+    }
+}
 
 impl<T: IntoValue> IntoValue for SetOf<T> {
     fn into_value(self) -> Value {

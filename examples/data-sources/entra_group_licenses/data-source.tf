@@ -3,5 +3,5 @@ data "entra_group_licenses" "sales" {
 }
 
 output "sales_members_with_errors" {
-  value = [for m in data.entra_group_licenses.sales.members_with_license_errors : m.user_principal_name]
+  value = [for m in data.entra_group_licenses.sales.member_license_errors : m.user_principal_name]
 }

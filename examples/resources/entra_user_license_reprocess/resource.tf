@@ -1,3 +1,16 @@
+variable "e5_seat_count" {
+  description = "Microsoft 365 E5 seats bought; raise it after a purchase to reprocess again."
+  type        = number
+  default     = 10
+}
+
+resource "entra_group_license_assignment" "sales" {
+  group_id = "1132b215-826f-42a9-8cfe-1643d19d17fd"
+  licenses = {
+    "SPE_E5" = {}
+  }
+}
+
 # Reprocess every member of the group that has licence errors, again whenever more
 # seats are bought.
 resource "entra_user_license_reprocess" "after_seat_purchase" {

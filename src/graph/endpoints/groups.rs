@@ -5,13 +5,17 @@
 //! - `POST /groups/{id}/assignLicense` (`LicenseAssignment.ReadWrite.All`):
 //!   <https://learn.microsoft.com/graph/api/group-assignlicense>; answers 202, members are
 //!   processed afterwards;
-//! - `GET /groups/{id}/membersWithLicenseErrors` (`GroupMember.Read.All`), paged.
+//! - `GET /groups/{id}/membersWithLicenseErrors` (`GroupMember.Read.All`), paged;
+//! - member counts by `$batch` of advanced queries (`GroupMember.Read.All`, see
+//!   [`GraphClient::member_counts`]).
 
 use reqwest::Method;
 use serde_json::{Value as Json, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::graph::client::{Answer, GraphClient};
+use std::collections::BTreeMap;
+
+use crate::graph::client::{Answer, BatchRequest, GraphClient};
 use crate::graph::error::GraphError;
 use crate::graph::models::{AssignedLicense, Group, User};
 
@@ -23,7 +27,8 @@ const ASSIGN_PERMISSION: &str = "LicenseAssignment.ReadWrite.All";
 const MEMBERS_PERMISSION: &str = "GroupMember.Read.All";
 
 /// The group properties the licensing resources select.
-pub const LICENSING_SELECT: &str = "id,displayName,securityEnabled,assignedLicenses,licenseProcessingState";
+pub const LICENSING_SELECT: &str =
+    "id,displayName,securityEnabled,mailEnabled,groupTypes,assignedLicenses,licenseProcessingState";
 
 impl GraphClient {
     /// A group with the licensing properties; `None` when it does not exist.
@@ -68,19 +73,41 @@ impl GraphClient {
         .map_err(|e| e.needing(ASSIGN_PERMISSION))
     }
 
-    /// Direct members with their effective licences (for the seat forecast).
-    pub async fn members_with_licenses(
+    /// How many members have licence errors from this group, and the first `top` of them.
+    ///
+    /// Graph does not document `$count` on `membersWithLicenseErrors`, so the count pages
+    /// through the members in error, keeping only the first `top`: the requests grow with
+    /// the number of members in error (one per 999), never with the size of the group, and
+    /// memory stays bounded.
+    pub async fn license_error_sample(
         &self,
         cancel: &CancellationToken,
         group_id: &str,
-    ) -> Result<Vec<User>, GraphError> {
-        let path = format!(
-            "/groups/{}/members?$select=id,userPrincipalName,assignedLicenses&$top=999",
+        top: usize,
+    ) -> Result<(u64, Vec<User>), GraphError> {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            #[serde(default)]
+            value: Vec<User>,
+            #[serde(rename = "@odata.nextLink")]
+            next: Option<String>,
+        }
+        let mut link = Some(format!(
+            "/groups/{}/membersWithLicenseErrors?$select=id,userPrincipalName,licenseAssignmentStates&$top=999",
             encode(group_id)
-        );
-        self.get_all(cancel, &path)
-            .await
-            .map_err(|e| e.needing(MEMBERS_PERMISSION))
+        ));
+        let (mut count, mut sample) = (0u64, Vec::new());
+        while let Some(path) = link.take() {
+            let page: Answer<Page> = self
+                .send(cancel, Method::GET, &path, None)
+                .await
+                .map_err(|e| e.needing(MEMBERS_PERMISSION))?;
+            count += page.body.value.len() as u64;
+            let room = top.saturating_sub(sample.len());
+            sample.extend(page.body.value.into_iter().take(room));
+            link = page.body.next;
+        }
+        Ok((count, sample))
     }
 
     /// Members whose licences from this group are in error, with their licence states.
@@ -96,6 +123,98 @@ impl GraphClient {
         self.get_all(cancel, &path)
             .await
             .map_err(|e| e.needing(MEMBERS_PERMISSION))
+    }
+}
+
+/// How many direct members a group has, by kind, and how many of its user members
+/// already hold each SKU asked about.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MemberCounts {
+    /// Direct members that are users.
+    pub users: u64,
+    /// Direct members that are groups (nested groups; group licences do not reach their members).
+    pub groups: u64,
+    /// Per SKU ID (as asked): direct user members that hold it already, from any source.
+    pub holding: BTreeMap<String, u64>,
+}
+
+/// The advanced-query header: `$count`, casts and `$filter` on `assignedLicenses` need it.
+const EVENTUAL: (&str, &str) = ("ConsistencyLevel", "eventual");
+
+impl GraphClient {
+    /// Member counts in one `$batch`, whatever the size of the group: each item is an
+    /// advanced query that returns `@odata.count` and at most one member.
+    ///
+    /// - `/groups/{id}/members/microsoft.graph.user?$count=true` (users),
+    /// - `/groups/{id}/members/microsoft.graph.group?$count=true` (nested groups),
+    /// - per SKU, `…/microsoft.graph.user?$count=true&$filter=assignedLicenses/any(x:x/skuId eq {sku})`.
+    ///
+    /// Microsoft documents `$count`, the type casts and `any` over `assignedLicenses` as
+    /// advanced queries on directory objects, answered only with `ConsistencyLevel:
+    /// eventual` (<https://learn.microsoft.com/graph/aad-advanced-queries>); counts are
+    /// therefore eventually consistent, which is what a forecast needs. At most 18 SKUs
+    /// per call (a batch holds 20 requests).
+    pub async fn member_counts(
+        &self,
+        cancel: &CancellationToken,
+        group_id: &str,
+        skus: &[String],
+    ) -> Result<MemberCounts, GraphError> {
+        let members = format!("/groups/{}/members", encode(group_id));
+        let count = "$count=true&$top=1&$select=id";
+        let item = |id: String, url: String| BatchRequest {
+            id,
+            method: Method::GET,
+            url,
+            body: None,
+            headers: vec![EVENTUAL],
+        };
+        let mut requests = vec![
+            item("users".into(), format!("{members}/microsoft.graph.user?{count}")),
+            item("groups".into(), format!("{members}/microsoft.graph.group?{count}")),
+        ];
+        for (i, sku) in skus.iter().enumerate() {
+            let filter = format!("assignedLicenses/any(x:x/skuId eq {sku})");
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("$filter", &filter)
+                .finish();
+            requests.push(item(
+                format!("sku{i}"),
+                format!("{members}/microsoft.graph.user?{count}&{query}"),
+            ));
+        }
+        let answers = self
+            .batch(cancel, requests)
+            .await
+            .map_err(|e| e.needing(MEMBERS_PERMISSION))?;
+        let mut counts = MemberCounts::default();
+        for answer in answers {
+            if !(200..300).contains(&answer.status) {
+                return Err(GraphError::Api {
+                    operation: format!("GET {members} (batch item {})", answer.id),
+                    status: answer.status,
+                    code: answer.body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+                    message: answer.body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+                    request_id: None,
+                    permission: Some(MEMBERS_PERMISSION),
+                });
+            }
+            let n = answer.body["@odata.count"].as_u64().unwrap_or(0);
+            match answer.id.as_str() {
+                "users" => counts.users = n,
+                "groups" => counts.groups = n,
+                id => {
+                    if let Some(sku) = id
+                        .strip_prefix("sku")
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .and_then(|i| skus.get(i))
+                    {
+                        counts.holding.insert(sku.clone(), n);
+                    }
+                }
+            }
+        }
+        Ok(counts)
     }
 }
 
