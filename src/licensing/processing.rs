@@ -69,8 +69,9 @@ impl Processing {
 }
 
 /// Reads the group until it shows `expected` in [`CONFIRMATIONS`] consecutive reads and,
-/// with `wait`, its processing is complete; polls back off from 250 ms to 10 s, and stop at
-/// `limit`. Without an expectation and without `wait`, one read.
+/// with `wait`, its processing is complete. A confirming read follows at once; while the
+/// write does not show or processing goes on, polls back off from 250 ms to 10 s, and
+/// stop at `limit`. Without an expectation and without `wait`, one read.
 pub async fn wait_after_write(
     graph: &GraphClient,
     cancel: &CancellationToken,
@@ -103,6 +104,11 @@ pub async fn wait_after_write(
         let processed = !wait || processing.state == COMPLETE || processing.state.is_empty();
         if confirmed && processed {
             break processing.waited = Waited::Settled;
+        }
+        // A confirming read follows at once; waiting for a write to show, or for
+        // processing, backs off.
+        if visible && !confirmed && processed {
+            continue;
         }
         if tokio::time::Instant::now() + delay > deadline {
             break processing.waited = if confirmed {
