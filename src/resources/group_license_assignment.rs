@@ -79,8 +79,7 @@ fn schema() -> Schema {
                 vec![
                     Attribute::new("disabled_plans", Type::set(Type::String))
                         .optional()
-                        .computed()
-                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none (the same as `[]`); with `enabled_plans` it stays null."),
+                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does; import and refresh write it out only when plans are disabled."),
                     Attribute::new("enabled_plans", Type::set(Type::String)).optional().description(
                         "An allow-list instead: every other plan of the SKU is switched off, including plans Microsoft adds later. Conflicts with `disabled_plans`.",
                     ),
@@ -273,10 +272,16 @@ fn effective(
         .collect()
 }
 
-/// A licence written as a person would: disabled plans by name.
+/// A licence written as a person would: disabled plans by name, left out when there are
+/// none (`"SKU" = {}`, the most common way to write it).
 fn license_config(sku: Option<&SubscribedSku>, disabled: &BTreeSet<Guid>) -> LicenseConfig {
+    let disabled_plans = if disabled.is_empty() {
+        Attr::Null
+    } else {
+        Attr::Known(SetOf(plan_names(sku, disabled)))
+    };
     LicenseConfig {
-        disabled_plans: Attr::Known(SetOf(plan_names(sku, disabled))),
+        disabled_plans,
         enabled_plans: Attr::Null,
     }
 }
@@ -304,34 +309,6 @@ fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: 
     state.effective_licenses = Attr::Known(effective(&held, skus));
     state.record_graph_added(current);
     state
-}
-
-/// The planned `licenses`: where the configuration leaves `disabled_plans` out, it means
-/// none (`[]`, so that `{}` and `{ disabled_plans = [] }` plan the same), or null next to
-/// `enabled_plans`.
-fn with_plan_lists_as_meant(
-    config: &Attr<BTreeMap<String, LicenseConfig>>,
-    planned: &Attr<BTreeMap<String, LicenseConfig>>,
-) -> Attr<BTreeMap<String, LicenseConfig>> {
-    let (Some(config), Attr::Known(planned)) = (config.known(), planned) else {
-        return planned.clone();
-    };
-    let licenses = planned
-        .iter()
-        .map(|(key, license)| {
-            let mut license = license.clone();
-            if let Some(written) = config.get(key)
-                && written.disabled_plans.is_null()
-            {
-                license.disabled_plans = match written.enabled_plans {
-                    Attr::Null => Attr::Known(SetOf(Vec::new())),
-                    _ => Attr::Null,
-                };
-            }
-            (key.clone(), license)
-        })
-        .collect();
-    Attr::Known(licenses)
 }
 
 /// `current` less, per SKU, the plans Graph disabled on its own.
@@ -757,7 +734,6 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             return;
         };
         planned.effective_licenses = Attr::Known(effective(resolved, &skus));
-        planned.licenses = with_plan_lists_as_meant(&request.config.licenses, &planned.licenses);
         let wanted = planned.managed();
         let before = request.prior.as_ref().map(Model::managed);
         if let (Some(prior), Some(before)) = (&request.prior, &before)
