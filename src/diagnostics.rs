@@ -12,6 +12,7 @@ use crate::licensing::catalog::{PlanList, Problem};
 use crate::licensing::continuity::LostPlan;
 use crate::licensing::eligibility::Ineligible;
 use crate::licensing::seats::Shortfall;
+use crate::member_errors::MemberLicenseError;
 use crate::tfplugin::{AttributePath, Diagnostic, Diagnostics, Severity};
 
 /// A Graph result whose error becomes a diagnostic: `result.or_diagnostic(summary, diags)?`.
@@ -213,9 +214,24 @@ pub fn processing_not_finished(state: &str, operation: &str) -> Diagnostic {
     )
 }
 
-/// Members could not get a group's licences; `examples` are lines such as
-/// `adele@contoso.com (SPE_E5): CountViolation`.
-pub fn members_with_license_errors(group_id: &str, members_in_error: usize, examples: &[String]) -> Diagnostic {
+/// Members could not get a group's licences; the first few `errors` are shown.
+pub fn members_with_license_errors(
+    group_id: &str,
+    members_in_error: usize,
+    errors: &[MemberLicenseError],
+) -> Diagnostic {
+    let examples: Vec<String> = errors
+        .iter()
+        .take(5)
+        .map(|e| {
+            let who = if e.user_principal_name.is_empty() {
+                &e.user_id
+            } else {
+                &e.user_principal_name
+            };
+            format!("{who} ({}): {}", e.sku_part_number, e.error)
+        })
+        .collect();
     Diagnostic::warning(
         "Members With License Errors",
         format!(

@@ -55,7 +55,7 @@ mod layers {
         ("tfplugin", &["model"]),
         ("graph", &[]),
         ("licensing", &["graph"]),
-        ("diagnostics", &["graph", "licensing", "tfplugin"]),
+        ("diagnostics", &["graph", "licensing", "member_errors", "tfplugin"]),
         (
             "user_targets",
             &["diagnostics", "graph", "licensing", "model", "tfplugin"],

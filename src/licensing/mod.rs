@@ -13,6 +13,7 @@
 //! - [`eligibility`]: which groups can hold licences;
 //! - [`processing`]: waiting for group processing, member licence errors;
 //! - [`reprocess`]: reprocessing users;
+//! - [`review`]: what a plan tells about a change before it is applied;
 //! - [`seats`]: the seat forecast.
 
 pub mod catalog;
@@ -22,6 +23,7 @@ pub mod eligibility;
 pub mod guid;
 pub mod processing;
 pub mod reprocess;
+pub mod review;
 pub mod seats;
 pub mod tenant;
 

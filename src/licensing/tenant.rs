@@ -11,9 +11,25 @@ use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
+use std::collections::BTreeSet;
+
+use super::change::{Managed, current_licenses, license_change};
 use super::guid::Guid;
 use crate::graph::models::SubscribedSku;
 use crate::graph::{GraphClient, GraphError};
+
+/// How a write ended.
+#[derive(Debug)]
+pub enum Written {
+    /// The group is as planned; the SKUs the call removed (none when nothing was sent).
+    Done(BTreeSet<Guid>),
+    /// The group does not exist.
+    GroupGone,
+    /// Reading the group failed.
+    Unreadable(GraphError),
+    /// `assignLicense` failed.
+    Refused(GraphError),
+}
 
 /// What configuration produces and every resource, data source and action receives.
 #[derive(Debug)]
@@ -42,8 +58,47 @@ impl Tenant {
             .cloned()
     }
 
+    /// Under the group's lock, reads the group and sends the one `assignLicense` that takes
+    /// it from what it holds to `planned` (nothing when it is already there).
+    pub async fn write(
+        &self,
+        cancel: &CancellationToken,
+        group_id: &str,
+        managed_before: &BTreeSet<Guid>,
+        planned: &Managed,
+    ) -> Written {
+        let Some(guid) = Guid::parse(group_id) else {
+            return Written::GroupGone;
+        };
+        let lock = self.group_lock(&guid);
+        let _guard = lock.lock().await;
+        let group = match self.graph.group(cancel, group_id).await {
+            Ok(Some(group)) => group,
+            Ok(None) => return Written::GroupGone,
+            Err(e) => return Written::Unreadable(e),
+        };
+        let Some(change) = license_change(managed_before, planned, &current_licenses(&group.assigned_licenses)) else {
+            return Written::Done(BTreeSet::new());
+        };
+        tracing::debug!(
+            group_id,
+            add = change.add.len(),
+            remove = change.remove.len(),
+            "assignLicense"
+        );
+        match self
+            .graph
+            .assign_group_licenses(cancel, group_id, &change.add, &change.remove)
+            .await
+        {
+            Ok(_) => Written::Done(change.remove.iter().filter_map(|s| Guid::parse(s)).collect()),
+            Err(e) if e.is_not_found() => Written::GroupGone,
+            Err(e) => Written::Refused(e),
+        }
+    }
+
     /// The write lock of one group.
-    pub fn group_lock(&self, group_id: &Guid) -> Arc<tokio::sync::Mutex<()>> {
+    fn group_lock(&self, group_id: &Guid) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self.group_locks.lock().expect("group locks");
         Arc::clone(locks.entry(group_id.clone()).or_default())
     }

@@ -36,12 +36,12 @@ use async_trait::async_trait;
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, graph_warning, group_not_found};
 use crate::graph::GraphError;
 use crate::graph::models::{Group, SubscribedSku};
-use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, key_for, plan_names};
-use crate::licensing::change::{
-    Licenses, Managed, after_change, as_held, current_licenses, license_change, sends_nothing,
-};
+use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, plan_names};
+use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, sends_nothing};
 use crate::licensing::processing::{self, Expectation, Waited};
-use crate::licensing::{Guid, Tenant, continuity, eligibility, seats};
+use crate::licensing::review::{self, Intended, Review};
+use crate::licensing::tenant::Written;
+use crate::licensing::{Guid, Tenant};
 use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
@@ -328,68 +328,27 @@ fn without(current: &Licenses, added: &Licenses) -> Licenses {
 // Plan
 // ---------------------------------------------------------------------------------------
 
-/// What a plan would send: the SKUs managed before, what is wanted, by key, and the
-/// tenant's SKUs.
-struct Intended<'a> {
-    managed_before: &'a BTreeSet<Guid>,
-    wanted: &'a Managed,
-    resolved: &'a BTreeMap<String, ResolvedLicense>,
-    skus: &'a [SubscribedSku],
-}
-
-/// The checks a plan that sends something makes against the group: can it hold licences,
-/// does it contain groups, will the new SKUs fit in the free seats, and does the change
-/// take an enabled service plan away from its members.
-async fn check_group(ctx: &Context, tenant: &Tenant, group_id: &str, change: &Intended<'_>, diags: &mut Diagnostics) {
-    let Intended {
-        managed_before,
-        wanted,
-        resolved,
-        skus,
-    } = change;
-    let group = match tenant.graph.group(&ctx.cancel, group_id).await {
-        Ok(Some(group)) => group,
-        Ok(None) => return diags.push(group_not_found(group_id)),
-        Err(e) => return diags.push(graph_warning("Unable to Check the Group", &e)),
+/// The plan-time review of a change (see [`review`]), as diagnostics.
+async fn check_group(ctx: &Context, tenant: &Tenant, group_id: &str, intended: &Intended<'_>, diags: &mut Diagnostics) {
+    let findings = match review::review(&tenant.graph, &ctx.cancel, group_id, intended).await {
+        Review::GroupNotFound => return diags.push(group_not_found(group_id)),
+        Review::Unreadable(e) => return diags.push(graph_warning("Unable to Check the Group", &e)),
+        Review::Ineligible { name, why } => {
+            return diags.push(diagnostics::group_cannot_hold_licenses(group_id, name.as_deref(), &why));
+        }
+        Review::Reviewed(findings) => findings,
     };
-    if let Err(why) = eligibility::check(&group) {
-        return diags.push(diagnostics::group_cannot_hold_licenses(
-            group_id,
-            group.display_name.as_deref(),
-            &why,
-        ));
+    match &findings.counts {
+        Ok(counts) if counts.groups > 0 => diags.push(diagnostics::nested_groups(counts.groups)),
+        Ok(_) => {}
+        Err(e) => diags.push(graph_warning("Unable to Count the Group's Members", e)),
     }
-    let new: Vec<(&String, &ResolvedLicense)> = resolved
-        .iter()
-        .filter(|(_, r)| !managed_before.contains(&r.sku_id))
-        .collect();
-    let new_skus: Vec<String> = new.iter().map(|(_, r)| r.sku_id.to_string()).collect();
-    let counts = tenant
-        .graph
-        .member_counts(&ctx.cancel, group_id, &new_skus)
-        .await
-        .map_err(|e| diags.push(graph_warning("Unable to Count the Group's Members", &e)))
-        .ok();
-    if let Some(counts) = &counts {
-        if counts.groups > 0 {
-            diags.push(diagnostics::nested_groups(counts.groups));
-        }
-        for (key, license) in new {
-            let Some(sku) = find_sku(license.sku_id.as_str(), skus) else {
-                continue;
-            };
-            let holding = counts.holding.get(license.sku_id.as_str()).copied().unwrap_or(0);
-            if let Some(short) = seats::shortfall(counts.users, holding, sku) {
-                diags.push(diagnostics::not_enough_seats(key, sku, &short));
-            }
-        }
+    for (key, sku, short) in &findings.shortfalls {
+        diags.push(diagnostics::not_enough_seats(key, sku, short));
     }
-    let current = current_licenses(&group.assigned_licenses);
-    if let Some(change) = license_change(managed_before, wanted, &current) {
-        let lost = continuity::lost_plans(&current, &after_change(&current, &change), skus);
-        if !lost.is_empty() {
-            diags.push(diagnostics::plans_taken_away(&lost, counts.map(|c| c.users)));
-        }
+    if !findings.lost.is_empty() {
+        let users = findings.counts.as_ref().ok().map(|c| c.users);
+        diags.push(diagnostics::plans_taken_away(&findings.lost, users));
     }
 }
 
@@ -445,89 +404,22 @@ async fn after_apply(
             Err(e) => diags.push(unconfirmed("Unable to Read Member License Errors", &e)),
         }
     }
-    if found.members_in_error > 0 {
-        let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
-        let examples: Vec<String> = found
-            .errors
-            .iter()
-            .take(5)
-            .map(|e| {
-                let who = if e.user_principal_name.is_empty() {
-                    &e.user_id
-                } else {
-                    &e.user_principal_name
-                };
-                let sku = Guid::parse(&e.sku_id).map_or_else(|| e.sku_id.clone(), |id| key_for(&id, &skus));
-                format!("{who} ({sku}): {}", e.error)
-            })
-            .collect();
-        let group = group_id.as_str();
-        diags.push(diagnostics::members_with_license_errors(
-            group,
-            found.members_in_error,
-            &examples,
-        ));
-    }
-    state.members_with_license_errors_count = Attr::Known(i64::try_from(found.members_in_error).unwrap_or(i64::MAX));
     let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
-    let errors = found
+    let errors: Vec<MemberLicenseError> = found
         .errors
         .into_iter()
         .map(|e| MemberLicenseError::new(e, &skus))
         .collect();
-    state.member_license_errors = Attr::Known(errors);
-}
-
-/// How a write ended.
-enum Written {
-    /// The group is as planned; what the call removed (nothing when nothing was sent).
-    Done(BTreeSet<Guid>),
-    /// The group does not exist.
-    GroupGone,
-    /// Reading the group failed (a diagnostic says why).
-    Failed,
-    /// `assignLicense` failed.
-    Refused(GraphError),
-}
-
-/// Under the group's lock, reads the group and sends the one `assignLicense` that takes it
-/// from what it holds to `planned`.
-async fn write(
-    ctx: &Context,
-    tenant: &Tenant,
-    group_id: &str,
-    managed_before: &BTreeSet<Guid>,
-    planned: &Managed,
-    diags: &mut Diagnostics,
-) -> Written {
-    let Some(guid) = Guid::parse(group_id) else {
-        return Written::GroupGone;
-    };
-    let lock = tenant.group_lock(&guid);
-    let _guard = lock.lock().await;
-    let group = match current_group(ctx, tenant, group_id, diags).await {
-        Some(Some(group)) => group,
-        Some(None) => return Written::GroupGone,
-        None => return Written::Failed,
-    };
-    let Some(change) = license_change(managed_before, planned, &current_licenses(&group.assigned_licenses)) else {
-        return Written::Done(BTreeSet::new());
-    };
-    tracing::debug!(
-        group_id,
-        add = change.add.len(),
-        remove = change.remove.len(),
-        "assignLicense"
-    );
-    let sent = tenant
-        .graph
-        .assign_group_licenses(&ctx.cancel, group_id, &change.add, &change.remove)
-        .await;
-    match sent {
-        Ok(_) => Written::Done(change.remove.iter().filter_map(|s| Guid::parse(s)).collect()),
-        Err(e) if e.is_not_found() => Written::GroupGone,
-        Err(e) => Written::Refused(e),
+    if found.members_in_error > 0 {
+        let group = group_id.as_str();
+        diags.push(diagnostics::members_with_license_errors(
+            group,
+            found.members_in_error,
+            &errors,
+        ));
     }
+    state.members_with_license_errors_count = Attr::Known(i64::try_from(found.members_in_error).unwrap_or(i64::MAX));
+    state.member_license_errors = Attr::Known(errors);
 }
 
 async fn current_group(
@@ -554,13 +446,16 @@ async fn apply(
 ) -> Option<Model> {
     let group_id = state.group_id.known()?.clone();
     let planned = state.managed();
-    let removed = match write(ctx, tenant, &group_id, &managed_before, &planned, diags).await {
+    let removed = match tenant.write(&ctx.cancel, &group_id, &managed_before, &planned).await {
         Written::Done(removed) => removed,
         Written::GroupGone => {
             diags.push(group_not_found(&group_id));
             return None;
         }
-        Written::Failed => return None,
+        Written::Unreadable(e) => {
+            diags.push(graph_error("Unable to Read Group", &e));
+            return None;
+        }
         Written::Refused(e) => {
             let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
             let keys: Vec<(Guid, String)> = state.resolved().into_iter().map(|(k, l)| (l.sku_id, k)).collect();
@@ -834,10 +729,11 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         };
         let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
         // A group that is gone holds no licences: nothing left to remove.
-        let removed = match write(ctx, tenant, group_id, &managed, &Managed::default(), diags).await {
+        let removed = match tenant.write(&ctx.cancel, group_id, &managed, &Managed::default()).await {
             Written::Done(removed) => removed,
             Written::Refused(e) => return diags.push(graph_error("Unable to Remove Licenses", &e)),
-            Written::GroupGone | Written::Failed => return,
+            Written::Unreadable(e) => return diags.push(graph_error("Unable to Read Group", &e)),
+            Written::GroupGone => return,
         };
         // Return only once the removal shows, so that deleting the group next succeeds.
         let expected = Expectation {
