@@ -15,6 +15,15 @@ const USAGE: &str = "usage:
   entra-graph-emulator [--listen ADDR] [--tenant FILE] [--threads N] [realism flags]
   entra-graph-emulator generate [--groups N] [--users N] [--group-sizes N,N,...] --out FILE
 
+serve:
+  --listen ADDR                         default 127.0.0.1:0 (any free port)
+  --tenant FILE                         the tenant to serve; default: the built-in Contoso
+                                        tenant (emulator/fixtures/contoso.json)
+  --threads N                           worker threads (default 1)
+
+At start it prints `listening on URL`, then the environment variables that point the
+provider at it, and a few of the tenant's groups.
+
 generate (defaults: 1000 groups, 10000 users):
   --group-sizes N,N,...                 exact member counts of the first groups, e.g.
                                         100000,1000,10; the other groups (up to --groups;
@@ -107,6 +116,7 @@ fn run(args: &[String]) -> Result<(), String> {
         Some(path) => TenantFile::load(&path)?,
         None => TenantFile::contoso(),
     };
+    let how_to_use = HowToUse::of(&tenant);
     let listen = listen.parse().map_err(|e| format!("--listen {listen}: {e}"))?;
     let mut runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
@@ -130,6 +140,7 @@ fn run(args: &[String]) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot start: {e}"))?;
         println!("listening on {}", emulator.base_url());
+        println!("{}", how_to_use.text(&emulator));
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
@@ -137,6 +148,51 @@ fn run(args: &[String]) -> Result<(), String> {
         emulator.shutdown().await;
         Ok(())
     })
+}
+
+/// What a person needs to point the provider at the emulator, printed at start.
+struct HowToUse {
+    tenant_id: String,
+    application: Option<(String, String)>,
+    groups: Vec<(String, String, usize)>,
+}
+
+impl HowToUse {
+    fn of(tenant: &TenantFile) -> Self {
+        Self {
+            tenant_id: tenant.tenant_id.clone(),
+            // The tenant's test application and its (fixture) secret.
+            application: tenant
+                .applications
+                .iter()
+                .find_map(|app| Some((app.app_id.clone(), app.secrets.first()?.clone()))),
+            groups: tenant
+                .groups
+                .iter()
+                .take(6)
+                .map(|g| (g.display_name.clone(), g.id.clone(), g.members.len()))
+                .collect(),
+        }
+    }
+
+    fn text(&self, emulator: &Emulator) -> String {
+        let mut text = String::from("\nTo point the provider at this emulator, paste into a shell:\n  export");
+        text.push_str(&format!(
+            " ENTRA_GRAPH_ENDPOINT={} ENTRA_AUTHORITY_ENDPOINT={} ARM_TENANT_ID={}",
+            emulator.graph_url(),
+            emulator.base_url(),
+            self.tenant_id
+        ));
+        if let Some((client_id, secret)) = &self.application {
+            text.push_str(&format!(" ARM_CLIENT_ID={client_id} ARM_CLIENT_SECRET={secret}"));
+        }
+        text.push_str(" ARM_USE_CLI=false\n\nGroups (name, object ID, direct user members):\n");
+        for (name, id, members) in &self.groups {
+            text.push_str(&format!("  {name:<28} {id}  {members}\n"));
+        }
+        text.push_str("\nStop with Ctrl-C.");
+        text
+    }
 }
 
 struct Flags<'a> {

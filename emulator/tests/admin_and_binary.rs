@@ -75,12 +75,26 @@ fn the_binary_announces_its_address_and_stops_on_sigterm() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    stdout.read_line(&mut line).unwrap();
     assert!(line.starts_with("listening on http://127.0.0.1:"), "{line}");
     let address = line.trim().trim_start_matches("listening on http://");
+    // Then how to point the provider at it, ready to paste.
+    let mut banner = String::new();
+    while !banner.contains("Stop with Ctrl-C.") && stdout.read_line(&mut banner).unwrap() > 0 {}
+    let export = format!(
+        "export ENTRA_GRAPH_ENDPOINT=http://{address}/v1.0 ENTRA_AUTHORITY_ENDPOINT=http://{address} ARM_TENANT_ID="
+    );
+    assert!(banner.contains(&export), "{banner}");
+    assert!(
+        banner.contains("ARM_CLIENT_SECRET=ci-secret-value ARM_USE_CLI=false"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains("Sales") && banner.contains("1132b215-826f-42a9-8cfe-1643d19d17fd"),
+        "{banner}"
+    );
     let response = std::net::TcpStream::connect(address);
     assert!(response.is_ok());
     Command::new("kill")
