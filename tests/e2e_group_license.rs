@@ -157,21 +157,10 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     no_plan_lost_since(&graph, losses, "equivalent allow-list");
 
     // Out-of-band change through Graph: the next plan shows that exact difference.
-    let token = graph_token(&graph);
-    let http = terraform_provider_entra::graph::http_client();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = runtime.block_on(async {
-        http.post(format!("{}/groups/{SALES}/assignLicense", graph.emulator.graph_url()))
-            .bearer_auth(&token)
-            .json(&json!({"addLicenses": [{"skuId": EMS, "disabledPlans": [INTUNE]}], "removeLicenses": []}))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    });
+    let status = graph.graph_post(
+        &format!("/groups/{SALES}/assignLicense"),
+        &json!({"addLicenses": [{"skuId": EMS, "disabledPlans": [INTUNE]}], "removeLicenses": []}),
+    );
     assert_eq!(status, 202);
     let (code, plan) = plan_exit_code(&ws, &v);
     assert_eq!(code, 2, "drift shows as a change");
@@ -190,14 +179,11 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     no_plan_lost_since(&graph, losses, "drift repair");
 
     // An unmanaged SKU added out of band stays without `exclusive`, goes with it.
-    runtime.block_on(async {
-        http.post(format!("{}/groups/{SALES}/assignLicense", graph.emulator.graph_url()))
-            .bearer_auth(&token)
-            .json(&json!({"addLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}], "removeLicenses": []}))
-            .send()
-            .await
-            .unwrap();
-    });
+    let status = graph.graph_post(
+        &format!("/groups/{SALES}/assignLicense"),
+        &json!({"addLicenses": [{"skuId": "6fd2c87f-b296-42f0-b197-1e91e994b900", "disabledPlans": []}], "removeLicenses": []}),
+    );
+    assert_eq!(status, 202);
     assert_eq!(
         plan_exit_code(&ws, &v).0,
         0,
@@ -227,34 +213,6 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         .collect();
     assert_eq!(sorted_plans(removed), sorted_plans(vec![AAD_P1, EMS]));
     assert_eq!(group_licenses(&graph, SALES), json!([]));
-}
-
-fn graph_token(graph: &BackgroundEmulator) -> String {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let body: Json = terraform_provider_entra::graph::http_client()
-            .post(format!(
-                "{}/{}/oauth2/v2.0/token",
-                graph.emulator.base_url(),
-                graph.emulator.tenant_id()
-            ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "11111111-1111-4111-8111-111111111111"),
-                ("client_secret", "ci-secret-value"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
-    })
 }
 
 const HEADER: &str = r#"terraform {
