@@ -12,6 +12,10 @@ use terraform_provider_entra::fuzzing;
 /// Longest one input may take (in a debug build, on a busy machine) before it counts as a
 /// hang. The slowest kept input takes well under a second.
 const BUDGET: Duration = Duration::from_secs(20);
+/// Stack of a replay thread. The fuzzer runs optimized code on an 8 MiB main thread; debug
+/// frames are several times larger, and a corpus holds inputs nested up to the decoders'
+/// limits (msgpack: 1,024 levels), which the default 2 MiB thread stack cannot take here.
+const STACK: usize = 32 << 20;
 
 fn corpus(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
@@ -37,6 +41,7 @@ fn replay(target: &str, entry: fn(&[u8])) {
         let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
         std::thread::Builder::new()
             .name(format!("{target}/{name}"))
+            .stack_size(STACK)
             .spawn(move || {
                 let outcome = std::panic::catch_unwind(|| entry(&data));
                 let _ = done.send(outcome.is_ok());
@@ -55,7 +60,12 @@ fn replay(target: &str, entry: fn(&[u8])) {
         started.elapsed(),
         failures.len()
     );
-    assert!(failures.is_empty(), "{target}: {} inputs fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{target}: {} inputs fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! - `provider_in_process`: the real provider served in process, driven over gRPC through
 //!   a resource's whole lifecycle against the in-process Graph emulator (no terraform);
 //! - `e2e_*`: the real `terraform` CLI launching the built provider; `e2e_bad_input` is the
-//!   table of bad configurations, each with its one diagnostic on the attribute at fault.
+//!   table of bad configurations, each with its one diagnostic on the attribute at fault;
+//! - `fuzz_corpus`: every kept fuzz input (`fuzz/corpus/`) replayed through the fuzz
+//!   entry points (`src/fuzzing.rs`), no fuzzer needed.
 
 mod support;
 
@@ -17,6 +19,7 @@ mod e2e_real_graph;
 mod e2e_reprocess;
 mod e2e_terraform;
 mod e2e_try;
+mod fuzz_corpus;
 mod graph_client;
 mod packaging;
 mod protocol_framework;

@@ -368,7 +368,8 @@ impl GraphClient {
     }
 }
 
-fn decode<T: DeserializeOwned>(
+/// Reads one answer: the body on 2xx, Graph's error body (or the raw excerpt) otherwise.
+pub(crate) fn decode<T: DeserializeOwned>(
     operation: &str,
     status: u16,
     request_id: Option<String>,

@@ -119,7 +119,10 @@ impl RetryPolicy {
 pub fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        // A finite number too large for a Duration (1e20 seconds) is as useless as garbage.
+        return (seconds >= 0.0)
+            .then(|| Duration::try_from_secs_f64(seconds).ok())
+            .flatten();
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -186,6 +189,12 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
+        assert_eq!(
+            parse_retry_after("1e20", now),
+            None,
+            "too large for a Duration: no panic"
+        );
+        assert_eq!(parse_retry_after("NaN", now), None);
     }
 
     #[test]

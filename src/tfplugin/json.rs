@@ -37,7 +37,7 @@ pub fn decode_renamed<'a>(
 ) -> Result<Value, CodecError> {
     let root = AttributePath::root();
     let text = std::str::from_utf8(bytes).map_err(|_| err(&root, "JSON is not valid UTF-8"))?;
-    let mut parser = Parser { text, pos: 0 };
+    let mut parser = Parser { text, pos: 0, depth: 0 };
     let mut json = parser
         .value()
         .map_err(|m| err(&root, format!("malformed JSON at byte {}: {m}", parser.pos)))?;
@@ -157,7 +157,13 @@ impl Json {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// How many arrays and objects enclose the current position.
+    depth: usize,
 }
+
+/// Deeper nesting is refused rather than recursed into: no schema of this provider nests
+/// anywhere near this, and unbounded recursion would overflow the stack on hostile input.
+const MAX_DEPTH: usize = 128;
 
 impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
@@ -180,6 +186,16 @@ impl Parser<'_> {
     }
 
     fn value(&mut self) -> Result<Json, String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nested more than {MAX_DEPTH} levels deep"));
+        }
+        let value = self.nested_value();
+        self.depth -= 1;
+        value
+    }
+
+    fn nested_value(&mut self) -> Result<Json, String> {
         self.skip_ws();
         match self.peek().ok_or("unexpected end of input")? {
             b'n' => self.expect("null").map(|_| Json::Null),
@@ -304,6 +320,13 @@ mod tests {
             ("tags", Type::map(Type::String)),
             ("any", Type::Dynamic),
         ])
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_recursed() {
+        let deep = format!("{}{}", "[".repeat(20_000), "]".repeat(20_000));
+        let error = decode(deep.as_bytes(), &Type::Dynamic).unwrap_err();
+        assert!(error.message.contains("nested more than"), "{}", error.message);
     }
 
     #[test]

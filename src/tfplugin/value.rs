@@ -26,11 +26,23 @@ pub enum Number {
     PositiveInfinity,
 }
 
+/// Whole numbers with more digits than this are printed in scientific notation: writing out
+/// `1e100000000` would take a hundred million digits (and as long to compute).
+const MAX_PLAIN_DIGITS: i64 = 400;
+
+/// The number of digits of a whole number, when `d` is one (without computing it).
+fn whole_digits(d: &BigDecimal) -> Option<i64> {
+    let normalized = d.normalized();
+    let (digits, scale) = normalized.as_bigint_and_exponent();
+    // After normalisation a negative scale is trailing zeros, a positive one a fraction.
+    (scale <= 0).then(|| i64::try_from(digits.to_string().trim_start_matches('-').len()).unwrap_or(i64::MAX) - scale)
+}
+
 impl Number {
     /// The value as an `i64`, when it is a whole number in range.
     pub fn to_i64(&self) -> Option<i64> {
         match self {
-            Number::Finite(d) if d.is_integer() => i64::from_str(&d.with_scale(0).to_string()).ok(),
+            Number::Finite(d) if whole_digits(d)? <= 20 => i64::from_str(&d.with_scale(0).to_string()).ok(),
             _ => None,
         }
     }
@@ -38,7 +50,7 @@ impl Number {
     /// The value as a `u64`, when it is a whole non-negative number in range.
     pub fn to_u64(&self) -> Option<u64> {
         match self {
-            Number::Finite(d) if d.is_integer() => u64::from_str(&d.with_scale(0).to_string()).ok(),
+            Number::Finite(d) if whole_digits(d)? <= 20 => u64::from_str(&d.with_scale(0).to_string()).ok(),
             _ => None,
         }
     }
@@ -107,7 +119,7 @@ impl fmt::Display for Number {
                 let d = d.normalized();
                 // Plain notation for whole numbers keeps them readable; bigdecimal would
                 // otherwise print 1000 as 1E+3 after normalisation.
-                if d.is_integer() {
+                if whole_digits(&d).is_some_and(|n| n <= MAX_PLAIN_DIGITS) {
                     write!(f, "{}", d.with_scale(0))
                 } else {
                     write!(f, "{d}")
@@ -571,6 +583,13 @@ mod tests {
         assert!(!huge.is_exact_f64());
         assert!(Number::from_f64(0.1).unwrap().is_exact_f64());
         assert_eq!(Number::from_f64(f64::NAN), None);
+        // Huge exponents are answered at once, not computed digit by digit.
+        let huge: Number = "1e100000000".parse().unwrap();
+        assert_eq!(huge.to_i64(), None);
+        assert!(huge.to_string().len() < 20, "{huge}");
+        let tiny: Number = "1e-100000000".parse().unwrap();
+        assert_eq!(tiny.to_u64(), None);
+        assert_eq!("-12e2".parse::<Number>().unwrap().to_i64(), Some(-1200));
     }
 
     #[test]
