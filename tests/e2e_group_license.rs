@@ -3,7 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{BackgroundEmulator, Workspace, terraform_or_skip};
+use crate::support::{BackgroundEmulator, HEADER, Workspace, emulator_workspace};
 
 const SALES: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
 const ENGINEERING: &str = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
@@ -12,13 +12,6 @@ const EMS: &str = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e";
 const MFA: &str = "8a256a2b-b617-496d-b51b-e76466e88db0";
 const CLOUD_APP_DISCOVERY: &str = "932ad362-64a8-4783-9106-97849a1a30b9";
 const INTUNE: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
-
-fn workspace(test: &str, graph: &BackgroundEmulator) -> Option<Workspace> {
-    let terraform = terraform_or_skip(test)?;
-    let env = graph.provider_env("ci-secret-value");
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    Some(Workspace::new(terraform).with_env(&env))
-}
 
 /// The assignLicense bodies the emulator received since `from`.
 fn assign_calls(graph: &BackgroundEmulator, from: usize) -> Vec<Json> {
@@ -97,7 +90,7 @@ fn plan_exit_code(workspace: &Workspace, vars: &[String]) -> (i32, String) {
 #[test]
 fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("lifecycle_with_in_place_plan_changes_drift_and_destroy", &graph) else {
+    let Some(ws) = emulator_workspace("lifecycle_with_in_place_plan_changes_drift_and_destroy", &graph) else {
         return;
     };
     ws.use_fixture("group_license.tf");
@@ -215,18 +208,10 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     assert_eq!(group_licenses(&graph, SALES), json!([]));
 }
 
-const HEADER: &str = r#"terraform {
-  required_providers {
-    entra = { source = "entra/entra" }
-  }
-}
-provider "entra" {}
-"#;
-
 #[test]
 fn bad_configurations_fail_at_plan_on_the_attribute_and_write_nothing() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace(
+    let Some(ws) = emulator_workspace(
         "bad_configurations_fail_at_plan_on_the_attribute_and_write_nothing",
         &graph,
     ) else {
@@ -331,7 +316,7 @@ fn bad_configurations_fail_at_plan_on_the_attribute_and_write_nothing() {
 #[test]
 fn import_by_cli_gives_readable_keys_and_an_empty_plan() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("import_by_cli_gives_readable_keys_and_an_empty_plan", &graph) else {
+    let Some(ws) = emulator_workspace("import_by_cli_gives_readable_keys_and_an_empty_plan", &graph) else {
         return;
     };
     // Engineering holds ENTERPRISEPACK with YAMMER_ENTERPRISE disabled (seeded).
@@ -368,7 +353,7 @@ fn import_by_cli_gives_readable_keys_and_an_empty_plan() {
 #[test]
 fn a_seat_shortage_is_forecast_and_reported_as_member_errors() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("a_seat_shortage_is_forecast_and_reported_as_member_errors", &graph) else {
+    let Some(ws) = emulator_workspace("a_seat_shortage_is_forecast_and_reported_as_member_errors", &graph) else {
         return;
     };
     // Sales has 4 members; ENTERPRISEPREMIUM has 3 seats.
@@ -399,7 +384,7 @@ fn a_seat_shortage_is_forecast_and_reported_as_member_errors() {
 #[test]
 fn import_block_generates_readable_config_that_plans_empty() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("import_block_generates_readable_config_that_plans_empty", &graph) else {
+    let Some(ws) = emulator_workspace("import_block_generates_readable_config_that_plans_empty", &graph) else {
         return;
     };
     let version = ws.terraform_version();
@@ -438,7 +423,7 @@ fn import_block_generates_readable_config_that_plans_empty() {
 #[test]
 fn adding_and_removing_managed_skus_and_a_vanished_group() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("adding_and_removing_managed_skus_and_a_vanished_group", &graph) else {
+    let Some(ws) = emulator_workspace("adding_and_removing_managed_skus_and_a_vanished_group", &graph) else {
         return;
     };
     let write = |licenses: &str| {

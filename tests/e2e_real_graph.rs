@@ -6,7 +6,7 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{BackgroundEmulator, Workspace, terraform_or_skip};
+use crate::support::{BackgroundEmulator, HEADER, Workspace, emulator_workspace};
 
 const SALES: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
 const ENGINEERING: &str = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
@@ -17,21 +17,6 @@ const ENTERPRISEPACK: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const FLOW_FREE: &str = "f30db892-07e9-47e9-837c-80727f46fd3d";
 const CDS_VIRAL: &str = "17ab22cd-a0b3-4536-910a-cb6eb12696c0";
 const FLOW_P2_VIRAL: &str = "50e68c76-46c6-4674-81f9-75456511b170";
-
-const HEADER: &str = r#"terraform {
-  required_providers {
-    entra = { source = "entra/entra" }
-  }
-}
-provider "entra" {}
-"#;
-
-fn workspace(test: &str, graph: &BackgroundEmulator) -> Option<Workspace> {
-    let terraform = terraform_or_skip(test)?;
-    let env = graph.provider_env("ci-secret-value");
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    Some(Workspace::new(terraform).with_env(&env))
-}
 
 fn assignment(name: &str, group: &str, licenses: &str) -> String {
     format!(
@@ -90,7 +75,7 @@ fn no_plan_lost(graph: &BackgroundEmulator, scenario: &str) {
 #[test]
 fn groups_that_cannot_hold_licenses_fail_at_plan_on_group_id() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("groups_that_cannot_hold_licenses_fail_at_plan_on_group_id", &graph) else {
+    let Some(ws) = emulator_workspace("groups_that_cannot_hold_licenses_fail_at_plan_on_group_id", &graph) else {
         return;
     };
     write_config(&ws, &assignment("announcements", ANNOUNCEMENTS, "    \"SPE_E3\" = {}"));
@@ -110,7 +95,7 @@ fn groups_that_cannot_hold_licenses_fail_at_plan_on_group_id() {
 #[test]
 fn nested_groups_are_named_and_their_members_get_nothing() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("nested_groups_are_named_and_their_members_get_nothing", &graph) else {
+    let Some(ws) = emulator_workspace("nested_groups_are_named_and_their_members_get_nothing", &graph) else {
         return;
     };
     write_config(
@@ -148,7 +133,7 @@ fn nested_groups_are_named_and_their_members_get_nothing() {
 #[test]
 fn plans_graph_disables_on_its_own_are_not_drift_but_real_changes_are() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace(
+    let Some(ws) = emulator_workspace(
         "plans_graph_disables_on_its_own_are_not_drift_but_real_changes_are",
         &graph,
     ) else {
@@ -194,7 +179,7 @@ fn plans_graph_disables_on_its_own_are_not_drift_but_real_changes_are() {
 #[test]
 fn applies_return_when_the_change_is_visible_and_destroy_frees_the_group() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace(
+    let Some(ws) = emulator_workspace(
         "applies_return_when_the_change_is_visible_and_destroy_frees_the_group",
         &graph,
     ) else {
@@ -232,7 +217,7 @@ fn applies_return_when_the_change_is_visible_and_destroy_frees_the_group() {
 #[test]
 fn a_lost_answer_after_the_write_converges_without_a_diff() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("a_lost_answer_after_the_write_converges_without_a_diff", &graph) else {
+    let Some(ws) = emulator_workspace("a_lost_answer_after_the_write_converges_without_a_diff", &graph) else {
         return;
     };
     graph.emulator.set_realism(entra_graph_emulator::Realism {
@@ -258,7 +243,7 @@ fn a_lost_answer_after_the_write_converges_without_a_diff() {
 #[test]
 fn a_swap_is_one_call_and_the_plan_names_the_plans_members_lose() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("a_swap_is_one_call_and_the_plan_names_the_plans_members_lose", &graph) else {
+    let Some(ws) = emulator_workspace("a_swap_is_one_call_and_the_plan_names_the_plans_members_lose", &graph) else {
         return;
     };
     // Engineering holds ENTERPRISEPACK (seeded); import it, then swap it for SPE_E3.
@@ -311,7 +296,7 @@ fn a_swap_is_one_call_and_the_plan_names_the_plans_members_lose() {
 #[test]
 fn an_add_on_without_its_prerequisite_is_placed_on_its_licence() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("an_add_on_without_its_prerequisite_is_placed_on_its_licence", &graph) else {
+    let Some(ws) = emulator_workspace("an_add_on_without_its_prerequisite_is_placed_on_its_licence", &graph) else {
         return;
     };
     write_config(&ws, &assignment("sales", SALES, "    \"WORKPLACE_ANALYTICS\" = {}"));

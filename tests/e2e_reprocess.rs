@@ -2,18 +2,11 @@
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{BackgroundEmulator, Workspace, terraform_or_skip};
+use crate::support::{BackgroundEmulator, emulator_workspace};
 
 const SALES: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
 const E5: &str = "c7df2760-2c81-4ef7-b578-5b5392b571df";
 const ADELE: &str = "a1b2c3d4-0001-4000-8000-000000000001";
-
-fn workspace(test: &str, graph: &BackgroundEmulator) -> Option<Workspace> {
-    let terraform = terraform_or_skip(test)?;
-    let env = graph.provider_env("ci-secret-value");
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    Some(Workspace::new(terraform).with_env(&env))
-}
 
 fn members_in_error(graph: &BackgroundEmulator) -> Vec<String> {
     let state = graph.emulator.state();
@@ -53,7 +46,7 @@ fn resource<'a>(state: &'a Json, address: &str) -> &'a Json {
 #[test]
 fn reprocessing_clears_count_violations_after_seats_are_bought() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("reprocessing_clears_count_violations_after_seats_are_bought", &graph) else {
+    let Some(ws) = emulator_workspace("reprocessing_clears_count_violations_after_seats_are_bought", &graph) else {
         return;
     };
     ws.use_fixture("reprocess.tf");
@@ -125,7 +118,7 @@ fn reprocessing_clears_count_violations_after_seats_are_bought() {
 #[test]
 fn a_missing_user_is_named_and_the_others_are_kept() {
     let graph = BackgroundEmulator::start();
-    let Some(ws) = workspace("a_missing_user_is_named_and_the_others_are_kept", &graph) else {
+    let Some(ws) = emulator_workspace("a_missing_user_is_named_and_the_others_are_kept", &graph) else {
         return;
     };
     let missing = "00000000-0000-4000-8000-00000000dead";

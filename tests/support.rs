@@ -403,3 +403,21 @@ impl BackgroundEmulator {
         ]
     }
 }
+
+/// The `terraform` and `provider` blocks every e2e configuration starts with.
+pub const HEADER: &str = r#"terraform {
+  required_providers {
+    entra = { source = "entra/entra" }
+  }
+}
+provider "entra" {}
+"#;
+
+/// A workspace whose provider talks to `graph` as the CI application; `None` (with the
+/// reason printed) when the test cannot run here.
+pub fn emulator_workspace(test: &str, graph: &BackgroundEmulator) -> Option<Workspace> {
+    let terraform = terraform_or_skip(test)?;
+    let env = graph.provider_env("ci-secret-value");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    Some(Workspace::new(terraform).with_env(&env))
+}
