@@ -35,7 +35,8 @@ fn whole_digits(d: &BigDecimal) -> Option<i64> {
     let normalized = d.normalized();
     let (digits, scale) = normalized.as_bigint_and_exponent();
     // After normalisation a negative scale is trailing zeros, a positive one a fraction.
-    (scale <= 0).then(|| i64::try_from(digits.to_string().trim_start_matches('-').len()).unwrap_or(i64::MAX) - scale)
+    let len = i64::try_from(digits.to_string().trim_start_matches('-').len()).unwrap_or(i64::MAX);
+    (scale <= 0).then(|| len.saturating_sub(scale))
 }
 
 impl Number {
