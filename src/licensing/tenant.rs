@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::BTreeSet;
 
-use super::change::{Managed, current_licenses, license_change};
+use super::change::{Licenses, Managed, current_licenses, license_change};
 use super::guid::Guid;
 use crate::graph::models::SubscribedSku;
 use crate::graph::{GraphClient, GraphError};
@@ -58,8 +58,9 @@ impl Tenant {
             .cloned()
     }
 
-    /// Under the group's lock, reads the group and sends the one `assignLicense` that takes
-    /// it from what it holds to `planned` (nothing when it is already there).
+    /// Under the group's lock, sends the one `assignLicense` that takes the group from what
+    /// it holds to `planned` (nothing when it is already there); a create that removes
+    /// nothing sends the planned licences without reading the group first.
     pub async fn write(
         &self,
         cancel: &CancellationToken,
@@ -72,12 +73,19 @@ impl Tenant {
         };
         let lock = self.group_lock(&guid);
         let _guard = lock.lock().await;
-        let group = match self.graph.group(cancel, group_id).await {
-            Ok(Some(group)) => group,
-            Ok(None) => return Written::GroupGone,
-            Err(e) => return Written::Unreadable(e),
+        // A first write that removes nothing needs nothing the group holds now: its body is
+        // the planned licences, each with its full list, which Graph applies whatever the
+        // group held. Anything else is computed against a fresh read (drift, removals).
+        let current = if managed_before.is_empty() && !planned.exclusive {
+            Licenses::new()
+        } else {
+            match self.graph.group(cancel, group_id).await {
+                Ok(Some(group)) => current_licenses(&group.assigned_licenses),
+                Ok(None) => return Written::GroupGone,
+                Err(e) => return Written::Unreadable(e),
+            }
         };
-        let Some(change) = license_change(managed_before, planned, &current_licenses(&group.assigned_licenses)) else {
+        let Some(change) = license_change(managed_before, planned, &current) else {
             return Written::Done(BTreeSet::new());
         };
         tracing::debug!(

@@ -8,8 +8,9 @@
 //!   member counts (`$count` advanced queries: user members, nested groups, and per new
 //!   SKU the members holding it already), so a plan costs 3 requests whatever the size of
 //!   the group. A plan that sends nothing makes no request.
-//! - Create/Update: `GET /groups/{id}` then one `POST /groups/{id}/assignLicense` computed
-//!   by [`license_change`]; nothing is sent when nothing changed. Then `GET /groups/{id}`
+//! - Create/Update: one `POST /groups/{id}/assignLicense` computed by [`license_change`]
+//!   against a fresh `GET /groups/{id}` (a create that removes nothing needs no read: its
+//!   body is the planned licences); nothing is sent when nothing changed. Then `GET /groups/{id}`
 //!   until the change shows in two reads in a row (Graph is eventually consistent) and,
 //!   with `wait_for_processing`, processing is complete; then the members with licence
 //!   errors (one page of `membersWithLicenseErrors`, the first 100 kept).
