@@ -325,11 +325,14 @@ class Watcher:
         return self.seen
 
     def sequences(self):
-        """Each group's records in order: [(time, kind, record)]."""
+        """Each group's requests as sent, in order: [(time, kind, record)] (a `$batch` once:
+        its items, which carry the envelope's client-request-id, are left out)."""
+        envelopes = {r.get("clientRequestId") for _, r in self.seen if bench.is_batch(r)}
         by_group = {}
         for t, r in self.seen:
             g = group_of(r)
-            if g and "/oauth2/" not in r["path"]:
+            item = not bench.is_batch(r) and r.get("clientRequestId") in envelopes
+            if g and "/oauth2/" not in r["path"] and not item:
                 by_group.setdefault(g, []).append((t, kind_of(r), r))
         return by_group
 
@@ -380,8 +383,10 @@ def moments(sequence):
         return kinds[i], kinds[:i + 1].count(kinds[i])
 
     latency = SIGINT_LATENCY_MS / 1000
-    found = [("during the plan (member counts in flight)", *anchor(0), latency / 2),
-             ("before the write (the create's read in flight)", *anchor(post - 2), latency / 2),
+    # Before the write: the request before the one that precedes `assignLicense` has shown,
+    # so that one is in flight; during the write: the one before it has shown.
+    found = [("during the plan walk (its member counts in flight)", *anchor(0), latency / 2),
+             (f"before the write (`{kinds[post - 1]}` of the apply walk in flight)", *anchor(post - 2), latency / 2),
              ("during the write (`assignLicense` in flight)", *anchor(post - 1), latency / 2),
              ("right after the write (its 202 logged)", *anchor(post), 0.0),
              ("processing wait, 1 s in (queued)", *anchor(post), 1.0),
