@@ -26,8 +26,8 @@ faults (`-detailed-exitcode` 0), the continuity log (no member lost a plan), the
 SIGINT: an apply of 3 assignments with `processingDelayMs` 2000 and 300 ms of latency, so
 every request and the processing wait are windows. An uninterrupted calibration run gives
 each group's sequence of Graph requests; each moment is then "when the k-th request of a
-group shows in the request log, wait d": during the plan, with the create's read in flight
-(before the write), with `assignLicense` in flight (during the write), at its 202 (right
+group shows in the request log, wait d": during the plan, with the last request before
+the write in flight (before the write), with `assignLicense` in flight (during the write), at its 202 (right
 after), 1 s and 3 s into the processing wait (queued, in progress), and while the member
 errors are read; and twice with the emulator losing the answer to the applied write (a
 500, then a cut connection: `loseResponseAfterWrite`), SIGINT while the provider waits to
