@@ -292,6 +292,45 @@ async fn retries_stop_at_the_bound_with_a_clear_error() {
 }
 
 #[tokio::test]
+async fn an_unreadable_sku_list_is_asked_for_once_per_process() {
+    use terraform_provider_entra::licensing::Tenant;
+    let failing = emulator(Realism {
+        error_rate: 1.0,
+        error_statuses: vec![503],
+        ..Default::default()
+    })
+    .await;
+    let policy = RetryPolicy {
+        base_delay: Duration::from_millis(10),
+        max_delay: Duration::from_millis(20),
+        max_total: Duration::from_secs(5),
+        max_attempts: 3,
+    };
+    let tenant = Tenant::new(client_for(&failing, secret_credential(CI_APP, "ci-secret-value")).with_retry(policy));
+    let cancel = CancellationToken::new();
+    // Every resource of a run asks; during an outage only the first one waits.
+    for _ in 0..3 {
+        let error = tenant.subscribed_skus(&cancel).await.unwrap_err();
+        assert!(matches!(error, GraphError::Api { status: 503, .. }), "{error:?}");
+    }
+    let sku_reads = |e: &Emulator| count(e, |r| r.path == "/v1.0/subscribedSkus");
+    assert_eq!(sku_reads(&failing), 3, "three attempts, all by the first caller");
+
+    // A cancelled read is not remembered: the next caller asks Graph.
+    let healthy = emulator(Realism::default()).await;
+    let tenant = Tenant::new(client_for(&healthy, secret_credential(CI_APP, "ci-secret-value")));
+    let cancelled = CancellationToken::new();
+    cancelled.cancel();
+    assert_eq!(
+        tenant.subscribed_skus(&cancelled).await.unwrap_err(),
+        GraphError::Cancelled
+    );
+    assert!(!tenant.subscribed_skus(&cancel).await.unwrap().is_empty());
+    assert!(!tenant.subscribed_skus(&cancel).await.unwrap().is_empty());
+    assert_eq!(sku_reads(&healthy), 1, "one read once it succeeded");
+}
+
+#[tokio::test]
 async fn a_missing_permission_is_named_and_a_wrong_secret_explained() {
     let emulator = emulator(Realism::default()).await;
     let cancel = CancellationToken::new();

@@ -36,7 +36,8 @@ pub enum Written {
 pub struct Tenant {
     /// The Graph client, authenticated as configured.
     pub graph: GraphClient,
-    skus: tokio::sync::OnceCell<Arc<Vec<SubscribedSku>>>,
+    /// The answer of the process's one `GET /subscribedSkus`, failures included.
+    skus: tokio::sync::Mutex<Option<Result<Arc<Vec<SubscribedSku>>, GraphError>>>,
     group_locks: Mutex<HashMap<Guid, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -45,17 +46,27 @@ impl Tenant {
     pub fn new(graph: GraphClient) -> Self {
         Self {
             graph,
-            skus: tokio::sync::OnceCell::new(),
+            skus: tokio::sync::Mutex::new(None),
             group_locks: Mutex::new(HashMap::new()),
         }
     }
 
     /// The subscribed SKUs, from one `GET /subscribedSkus` per provider process.
+    ///
+    /// A failure is remembered too (the client has already retried it for as long as its
+    /// policy allows): during an outage every other resource of the run gets the same
+    /// answer at once instead of waiting through the retries again. Only a cancelled
+    /// read is tried again. The next Terraform command starts a new process and asks anew.
     pub async fn subscribed_skus(&self, cancel: &CancellationToken) -> Result<Arc<Vec<SubscribedSku>>, GraphError> {
-        self.skus
-            .get_or_try_init(|| async { self.graph.subscribed_skus(cancel).await.map(Arc::new) })
-            .await
-            .cloned()
+        let mut answer = self.skus.lock().await;
+        if let Some(answer) = answer.as_ref() {
+            return answer.clone();
+        }
+        let fetched = self.graph.subscribed_skus(cancel).await.map(Arc::new);
+        if !matches!(fetched, Err(GraphError::Cancelled)) {
+            *answer = Some(fetched.clone());
+        }
+        fetched
     }
 
     /// Under the group's lock, sends the one `assignLicense` that takes the group from what
