@@ -147,7 +147,9 @@ pub fn license_problem(key: &str, problem: &Problem) -> Diagnostic {
         ),
         Problem::CompanySku { part_number } => (
             "License SKU Cannot Be Assigned",
-            format!("{part_number} applies to the whole company, not to users: it cannot be assigned to a group."),
+            format!(
+                "{part_number} applies to the whole company, not to users: it cannot be assigned to a group or a user."
+            ),
         ),
         Problem::InactiveSku { part_number, status } => (
             "License SKU Not Active",
@@ -358,6 +360,65 @@ pub fn assign_failed(error: &GraphError, keys: &[(Guid, String)], skus: &[Subscr
         Some((_, key)) => diagnostic.at(AttributePath::attr("licenses").key(key)),
         None => diagnostic,
     }
+}
+
+/// `user_id` is neither an object ID nor a user principal name.
+pub fn invalid_user_id(value: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Invalid User ID",
+        format!("{value:?} is neither a user object ID (a GUID) nor a user principal name (name@domain). Set user_id to one of them."),
+    )
+    .at(AttributePath::attr("user_id"))
+}
+
+/// The user named by `user_id` does not exist.
+pub fn assignee_not_found(user: &str) -> Diagnostic {
+    Diagnostic::error(
+        "User Not Found",
+        format!("There is no user {user:?} in the tenant. Check user_id: a user object ID or user principal name."),
+    )
+    .at(AttributePath::attr("user_id"))
+}
+
+/// A direct assignment to a user without a usage location, which Graph refuses.
+pub fn no_usage_location(user: &str) -> Diagnostic {
+    Diagnostic::error(
+        "User Has No Usage Location",
+        format!("{user} has no usage location, and Graph assigns licences directly only to users who have one (services are delivered by country). Set the user's usageLocation to a two-letter country code (Entra admin center: the user's properties, Settings; or PATCH /users/{{id}} with usageLocation), then plan again."),
+    )
+    .at(AttributePath::attr("user_id"))
+}
+
+/// A direct assignment needs a free seat now.
+pub fn no_free_seat(key: &str, sku: &SubscribedSku) -> Diagnostic {
+    Diagnostic::error(
+        "No Free Seat",
+        format!(
+            "Assigning {} directly needs a free seat, and all {} are in use ({} consumed). Buy seats or free one, then plan again; a direct assignment does not queue the way group-based licensing does.",
+            sku.sku_part_number.trim(),
+            sku.prepaid_units.enabled,
+            sku.consumed_units
+        ),
+    )
+    .at(AttributePath::attr("licenses").key(key))
+}
+
+/// The change takes enabled service plans away from a user: no other licence of the user
+/// (direct or inherited) enables them.
+pub fn user_loses_plans(lost: &[LostPlan], user: &str) -> Diagnostic {
+    let plans: Vec<String> = lost
+        .iter()
+        .map(|p| format!("{} (from {}, {})", p.name, p.sku_part_number, p.id))
+        .collect();
+    Diagnostic::warning(
+        "User Loses Service Plans",
+        format!(
+            "This change takes {} away from {user}: neither the user's other direct licences nor the licences it inherits from groups enable them:\n{}\n\nIf the user relies on them, keep them enabled, or assign them through a group first.",
+            count(lost.len(), "enabled service plan"),
+            plans.join("\n")
+        ),
+    )
+    .at(AttributePath::attr("licenses"))
 }
 
 /// "1 member", "2 members".

@@ -92,7 +92,7 @@ impl Targets<'_> {
 }
 
 /// `name@domain.tld`, as Entra requires of a user principal name.
-fn is_user_principal_name(text: &str) -> bool {
+pub fn is_user_principal_name(text: &str) -> bool {
     let Some((name, domain)) = text.split_once('@') else {
         return false;
     };

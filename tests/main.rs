@@ -19,6 +19,7 @@ mod e2e_real_graph;
 mod e2e_reprocess;
 mod e2e_terraform;
 mod e2e_try;
+mod e2e_user_license;
 mod fuzz_corpus;
 mod graph_client;
 mod packaging;

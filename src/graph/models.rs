@@ -123,6 +123,9 @@ pub struct LicenseAssignmentState {
     pub state: Option<String>,
     /// The error; null or `"None"` when there is none.
     pub error: Option<String>,
+    /// The plans this source switches off.
+    #[serde(default)]
+    pub disabled_plans: Vec<String>,
 }
 
 impl LicenseAssignmentState {
@@ -143,6 +146,13 @@ pub struct User {
     /// Sign-in name.
     #[serde(default)]
     pub user_principal_name: Option<String>,
+    /// Display name (when selected).
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Two-letter country code where the user's services are delivered (when selected);
+    /// direct assignment needs it.
+    #[serde(default)]
+    pub usage_location: Option<String>,
     /// Licences in effect (when selected).
     #[serde(default)]
     pub assigned_licenses: Vec<AssignedLicense>,

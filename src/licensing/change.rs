@@ -93,6 +93,19 @@ pub fn after_change(current: &Licenses, change: &LicenseChange) -> Licenses {
     after
 }
 
+/// `current` less, per SKU, the plans Graph disabled on its own (`added`).
+pub fn without_added(current: &Licenses, added: &Licenses) -> Licenses {
+    current
+        .iter()
+        .map(|(sku, held)| {
+            let own = added
+                .get(sku)
+                .map_or_else(|| held.clone(), |a| held.difference(a).cloned().collect());
+            (sku.clone(), own)
+        })
+        .collect()
+}
+
 /// True when `current` shows `planned`: each planned SKU with at least its planned disabled
 /// plans (Graph may add its own), and none of `removed`.
 pub fn shows(current: &Licenses, planned: &Licenses, removed: &BTreeSet<Guid>) -> bool {

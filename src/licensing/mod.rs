@@ -19,6 +19,7 @@
 pub mod catalog;
 pub mod change;
 pub mod continuity;
+pub mod direct;
 pub mod eligibility;
 pub mod guid;
 pub mod processing;

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use std::collections::BTreeSet;
 
 use super::change::{Licenses, Managed, current_licenses, license_change};
+use super::direct::direct_licenses;
 use super::guid::Guid;
 use crate::graph::models::SubscribedSku;
 use crate::graph::{GraphClient, GraphError};
@@ -21,11 +22,12 @@ use crate::graph::{GraphClient, GraphError};
 /// How a write ended.
 #[derive(Debug)]
 pub enum Written {
-    /// The group is as planned; the SKUs the call removed (none when nothing was sent).
+    /// The group or user is as planned; the SKUs the call removed (none when nothing was
+    /// sent).
     Done(BTreeSet<Guid>),
-    /// The group does not exist.
-    GroupGone,
-    /// Reading the group failed.
+    /// The group or user does not exist.
+    Gone,
+    /// Reading the group or user failed.
     Unreadable(GraphError),
     /// `assignLicense` failed.
     Refused(GraphError),
@@ -80,7 +82,7 @@ impl Tenant {
         planned: &Managed,
     ) -> Written {
         let Some(guid) = Guid::parse(group_id) else {
-            return Written::GroupGone;
+            return Written::Gone;
         };
         let lock = self.group_lock(&guid);
         let _guard = lock.lock().await;
@@ -92,7 +94,7 @@ impl Tenant {
         } else {
             match self.graph.group(cancel, group_id).await {
                 Ok(Some(group)) => current_licenses(&group.assigned_licenses),
-                Ok(None) => return Written::GroupGone,
+                Ok(None) => return Written::Gone,
                 Err(e) => return Written::Unreadable(e),
             }
         };
@@ -111,8 +113,50 @@ impl Tenant {
             .await
         {
             Ok(_) => Written::Done(change.remove.iter().filter_map(|s| Guid::parse(s)).collect()),
-            Err(e) if e.is_not_found() => Written::GroupGone,
+            Err(e) if e.is_not_found() => Written::Gone,
             Err(e) => Written::Refused(e),
+        }
+    }
+
+    /// Sends the one direct `assignLicense` that takes the user's *direct* licences from
+    /// what they are to `planned`; inherited licences are neither read as held nor ever
+    /// removed. The user is read first (drift, and what exists to remove). No lock: a
+    /// user's `assignLicense` adds and removes only the SKUs it names, so two resources
+    /// naming different SKUs of one user cannot undo each other.
+    ///
+    /// Graph answers a direct assignment synchronously. A retried call whose first attempt
+    /// was carried out (a lost answer) can be refused for a change that is already made
+    /// ("User does not have a corresponding license."): when a refusal leaves the user as
+    /// planned, the write is done.
+    pub async fn write_direct(
+        &self,
+        cancel: &CancellationToken,
+        user_id: &str,
+        managed_before: &BTreeSet<Guid>,
+        planned: &Managed,
+    ) -> Written {
+        let current = match self.graph.user(cancel, user_id).await {
+            Ok(Some(user)) => direct_licenses(&user),
+            Ok(None) => return Written::Gone,
+            Err(e) => return Written::Unreadable(e),
+        };
+        let Some(change) = license_change(managed_before, planned, &current) else {
+            return Written::Done(BTreeSet::new());
+        };
+        let removed = change.remove.iter().filter_map(|s| Guid::parse(s)).collect();
+        match self
+            .graph
+            .assign_user_licenses(cancel, user_id, &change.add, &change.remove)
+            .await
+        {
+            Ok(()) => Written::Done(removed),
+            Err(e) if e.is_not_found() => Written::Gone,
+            Err(refused) => match self.graph.user(cancel, user_id).await {
+                Ok(Some(user)) if license_change(managed_before, planned, &direct_licenses(&user)).is_none() => {
+                    Written::Done(removed)
+                }
+                _ => Written::Refused(refused),
+            },
         }
     }
 

@@ -155,6 +155,7 @@ impl Provider for EntraProvider {
         vec![
             Arc::new(crate::resources::group_license_assignment::GroupLicenseAssignment),
             Arc::new(crate::resources::user_license_reprocess::UserLicenseReprocess),
+            Arc::new(crate::resources::user_license_assignment::UserLicenseAssignment),
         ]
     }
 
@@ -198,7 +199,7 @@ mod tests {
             .into_iter()
             .map(|a| (a.type_name(), a.model_type(), a.schema()));
         let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for (name, model, schema) in all {
             assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
         }

@@ -449,7 +449,7 @@ async fn apply(
     let planned = state.managed();
     let removed = match tenant.write(&ctx.cancel, &group_id, &managed_before, &planned).await {
         Written::Done(removed) => removed,
-        Written::GroupGone => {
+        Written::Gone => {
             diags.push(group_not_found(&group_id));
             return None;
         }
@@ -734,7 +734,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             Written::Done(removed) => removed,
             Written::Refused(e) => return diags.push(graph_error("Unable to Remove Licenses", &e)),
             Written::Unreadable(e) => return diags.push(graph_error("Unable to Read Group", &e)),
-            Written::GroupGone => return,
+            Written::Gone => return,
         };
         // Return only once the removal shows, so that deleting the group next succeeds.
         let expected = Expectation {

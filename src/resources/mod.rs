@@ -1,4 +1,6 @@
 //! Managed resources, one file each.
 
 pub mod group_license_assignment;
+pub mod license_map;
+pub mod user_license_assignment;
 pub mod user_license_reprocess;

@@ -1,0 +1,609 @@
+//! `entra_user_license_assignment`: the licences assigned *directly* to one user, with
+//! their disabled plans.
+//!
+//! Licences the user inherits from groups are out of this resource's reach: they are not
+//! read as drift, never removed, never counted as managed (Graph refuses to remove them
+//! from a user anyway). Direct and inherited licences are told apart by
+//! `licenseAssignmentStates` (see [`crate::licensing::direct`]).
+//!
+//! Graph calls:
+//! - Plan, when the apply will send something: `GET /subscribedSkus` once per provider
+//!   process (names resolved and validated against the tenant), and `GET /users/{id}`:
+//!   the user exists, has a usage location (Graph refuses direct assignment without one),
+//!   each SKU it does not hold yet has a free seat (a direct assignment needs one now, so
+//!   too few seats is an error here, not a warning as for groups), and which enabled
+//!   plans the change takes away. A plan that sends nothing makes no request beyond the
+//!   SKU list.
+//! - Create/Update/Delete: `GET /users/{id}` (the direct licences now: drift, what exists
+//!   to remove), one `POST /users/{id}/assignLicense`, which Graph answers synchronously,
+//!   then `GET /users/{id}` until the change shows.
+//! - Read: `GET /users/{id}`, one request. Import: the same and the SKU list.
+//!
+//! `user_id` takes an object ID or a user principal name; `id` is always the object ID.
+//! Changing `user_id` replaces the resource unless both name the same user (an ID written
+//! as the UPN, or the reverse): that is a change of spelling, and sends nothing.
+//!
+//! Some SKUs make Graph disable plans on its own (trial and "viral" SKUs); those plans are
+//! recorded in `graph_disabled_plan_ids` and are not drift, as for groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
+use crate::graph::models::{SubscribedSku, User};
+use crate::licensing::catalog::{ResolvedLicense, find_sku};
+use crate::licensing::change::{
+    Licenses, Managed, after_change, as_held, license_change, sends_nothing, without_added,
+};
+use crate::licensing::continuity::lost_plans;
+use crate::licensing::direct::{direct_licenses, served_with};
+use crate::licensing::tenant::Written;
+use crate::licensing::{Guid, Tenant};
+use crate::model;
+use crate::resources::license_map::{
+    self, EffectiveLicense, LicenseConfig, by_sku, describe_held, effective, effective_licenses_attribute,
+    license_requests, licenses_attribute,
+};
+use crate::tfplugin::{
+    Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, PlanRequest,
+    PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
+};
+use crate::user_targets::is_user_principal_name;
+
+/// Reads of the user after a write before the change is reported as not yet visible.
+const CONFIRMING_READS: u32 = 6;
+/// The first pause between those reads; it doubles each time.
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+
+/// The resource.
+pub struct UserLicenseAssignment;
+
+type Model = UserLicenseAssignmentModel;
+
+// ---------------------------------------------------------------------------------------
+// Schema
+// ---------------------------------------------------------------------------------------
+
+fn schema() -> Schema {
+    Schema::new(
+        "Assigns licence SKUs directly to one user, with the service plans to switch off. Several SKUs per resource, named by part number or GUID, validated against the tenant at plan time (SKU, plans, the user's usage location, a free seat). Licences the user inherits from groups are never read as drift nor removed. A change of disabled plans is an in-place update.",
+        vec![
+            Attribute::string("id").computed().use_state_for_unknown().description("The user's object ID."),
+            Attribute::string("user_id").required().description(
+                "The user: object ID or user principal name. Changing it to another user replaces the resource; writing the same user the other way does not.",
+            ),
+            licenses_attribute("user"),
+            Attribute::bool("exclusive").optional().description(
+                "When `true`, licences assigned directly to the user that are not listed in `licenses` are removed. Inherited licences are never touched. Default `false`.",
+            ),
+            effective_licenses_attribute(),
+            Attribute::new("graph_disabled_plan_ids", BTreeMap::<String, SetOf<String>>::tf_type())
+                .computed()
+                .description("Per key of `licenses`: service plan IDs that Graph disabled on its own in addition to `disabled_plan_ids` (trial and viral SKUs do this). They are not drift."),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Model
+// ---------------------------------------------------------------------------------------
+
+model! {
+    /// The resource's state, plan and configuration; the fields are the schema's attributes.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct UserLicenseAssignmentModel {
+        pub id: Attr<String>,
+        pub user_id: Attr<String>,
+        pub licenses: Attr<BTreeMap<String, LicenseConfig>>,
+        pub exclusive: Attr<bool>,
+        pub effective_licenses: Attr<BTreeMap<String, EffectiveLicense>>,
+        pub graph_disabled_plan_ids: Attr<BTreeMap<String, SetOf<String>>>,
+    }
+}
+
+model! {
+    /// The resource's identity (Terraform 1.12+): the user's object ID.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct UserIdentity {
+        pub user_id: Attr<String>,
+    }
+}
+
+impl UserLicenseAssignmentModel {
+    fn resolved(&self) -> BTreeMap<String, ResolvedLicense> {
+        license_map::resolved(&self.effective_licenses)
+    }
+
+    fn managed(&self) -> Managed {
+        license_map::managed(&self.effective_licenses, &self.exclusive)
+    }
+
+    /// How Graph is asked about the user: by object ID once known.
+    fn user_key(&self) -> Option<&String> {
+        self.id.known().or_else(|| self.user_id.known())
+    }
+
+    /// Per SKU, the plans Graph disabled on its own.
+    fn graph_added(&self) -> Licenses {
+        let added = self.graph_disabled_plan_ids.known();
+        self.resolved()
+            .into_iter()
+            .map(|(key, license)| {
+                let plans = added
+                    .and_then(|a| a.get(&key))
+                    .map(|ids| ids.0.iter().filter_map(|p| Guid::parse(p)).collect());
+                (license.sku_id, plans.unwrap_or_default())
+            })
+            .collect()
+    }
+
+    /// Records, per key, the plans `seen` disables beyond what this state sent.
+    fn record_graph_added(&mut self, seen: &Licenses) {
+        let added = self
+            .resolved()
+            .into_iter()
+            .map(|(key, license)| {
+                let extra = seen
+                    .get(&license.sku_id)
+                    .map(|held| {
+                        held.difference(&license.disabled_plan_ids)
+                            .map(Guid::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (key, SetOf(extra))
+            })
+            .collect();
+        self.graph_disabled_plan_ids = Attr::Known(added);
+    }
+
+    /// The user's direct licences written into this state, in its own keys.
+    fn describe(mut self, direct: &Licenses, skus: &[SubscribedSku]) -> Self {
+        let before = self.resolved();
+        let graph_added = self.graph_added();
+        let held = as_held(
+            &before,
+            &without_added(direct, &graph_added),
+            self.managed().exclusive,
+            skus,
+        );
+        let (licenses, effective) = describe_held(&before, &held, self.licenses, skus);
+        self.licenses = licenses;
+        self.effective_licenses = effective;
+        self.record_graph_added(direct);
+        self
+    }
+}
+
+/// Whether the user's direct licences are as `managed` says: each managed SKU with every
+/// plan sent disabled, and at most Graph's own additions besides.
+fn as_managed(direct: &Licenses, managed: &Managed, graph_added: &Licenses) -> bool {
+    let each = managed.licenses.iter().all(|(sku, sent)| {
+        direct.get(sku).is_some_and(|held| {
+            held.is_superset(sent)
+                && held
+                    .difference(sent)
+                    .all(|p| graph_added.get(sku).is_some_and(|a| a.contains(p)))
+        })
+    });
+    each && !(managed.exclusive && direct.keys().any(|sku| !managed.licenses.contains_key(sku)))
+}
+
+fn display(user: &User) -> String {
+    match &user.user_principal_name {
+        Some(upn) => format!("{upn} ({})", user.id),
+        None => user.id.clone(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Plan
+// ---------------------------------------------------------------------------------------
+
+/// The plan-time checks against the user: it exists, it can receive direct licences
+/// (usage location, a free seat per SKU it does not hold yet), and what it would lose.
+fn check_user(
+    user: &User,
+    managed_before: &BTreeSet<Guid>,
+    wanted: &Managed,
+    resolved: &BTreeMap<String, ResolvedLicense>,
+    skus: &[SubscribedSku],
+    diags: &mut Diagnostics,
+) {
+    let current = direct_licenses(user);
+    let Some(change) = license_change(managed_before, wanted, &current) else {
+        return;
+    };
+    if !change.add.is_empty() && user.usage_location.as_deref().is_none_or(str::is_empty) {
+        diags.push(diagnostics::no_usage_location(&display(user)));
+    }
+    let held: BTreeSet<Guid> = user
+        .assigned_licenses
+        .iter()
+        .filter_map(|l| Guid::parse(&l.sku_id))
+        .collect();
+    for (key, license) in resolved {
+        let newly_consumed = !held.contains(&license.sku_id)
+            && change
+                .add
+                .iter()
+                .any(|a| Guid::parse(&a.sku_id).as_ref() == Some(&license.sku_id));
+        if let Some(sku) = find_sku(license.sku_id.as_str(), skus)
+            && newly_consumed
+            && sku.consumed_units >= sku.prepaid_units.enabled
+        {
+            diags.push(diagnostics::no_free_seat(key, sku));
+        }
+    }
+    let lost = lost_plans(
+        &served_with(user, &current),
+        &served_with(user, &after_change(&current, &change)),
+        skus,
+    );
+    if !lost.is_empty() {
+        diags.push(diagnostics::user_loses_plans(&lost, &display(user)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Apply
+// ---------------------------------------------------------------------------------------
+
+/// Reads the user until its direct licences show the write; a change not yet visible is a
+/// warning, never a failure (Graph made it).
+async fn confirm(
+    ctx: &Context,
+    tenant: &Tenant,
+    state: &mut Model,
+    managed_before: &BTreeSet<Guid>,
+    diags: &mut Diagnostics,
+) {
+    let Some(key) = state.user_key().cloned() else { return };
+    let planned = state.managed();
+    let mut pause = FIRST_PAUSE;
+    for attempt in 1..=CONFIRMING_READS {
+        match tenant.graph.user(&ctx.cancel, &key).await {
+            Ok(Some(user)) => {
+                state.id = Attr::Known(user.id.clone());
+                let direct = direct_licenses(&user);
+                // Seen when nothing would be sent again (Graph may disable more plans).
+                let seen = license_change(managed_before, &planned, &direct).is_none()
+                    || as_managed(&direct, &planned, &direct);
+                if seen {
+                    return state.record_graph_added(&direct);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return diags.push(diagnostics::unconfirmed_after_write("Unable to Read User", &e)),
+        }
+        if attempt < CONFIRMING_READS {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = ctx.cancel.cancelled() => return,
+            }
+            pause *= 2;
+        }
+    }
+    diags.push(diagnostics::not_yet_visible("apply"));
+}
+
+/// The shared create/update path: one write, then confirm.
+async fn apply(
+    ctx: &Context,
+    tenant: &Tenant,
+    managed_before: BTreeSet<Guid>,
+    mut state: Model,
+    diags: &mut Diagnostics,
+) -> Option<Model> {
+    let key = state.user_key()?.clone();
+    match tenant
+        .write_direct(&ctx.cancel, &key, &managed_before, &state.managed())
+        .await
+    {
+        Written::Done(_) => {}
+        Written::Gone => {
+            diags.push(diagnostics::assignee_not_found(&key));
+            return None;
+        }
+        Written::Unreadable(e) => {
+            diags.push(graph_error("Unable to Read User", &e));
+            return None;
+        }
+        Written::Refused(e) => {
+            diags.push(graph_error("Unable to Assign Licenses", &e).at(AttributePath::attr("licenses")));
+            return None;
+        }
+    }
+    state.graph_disabled_plan_ids = Attr::Known(BTreeMap::new());
+    confirm(ctx, tenant, &mut state, &managed_before, diags).await;
+    Some(state)
+}
+
+// ---------------------------------------------------------------------------------------
+// Resource
+// ---------------------------------------------------------------------------------------
+
+#[async_trait]
+impl Resource<Tenant> for UserLicenseAssignment {
+    type Model = Model;
+    type Identity = UserIdentity;
+
+    fn type_name(&self) -> &'static str {
+        "entra_user_license_assignment"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![IdentityAttribute {
+                name: "user_id".into(),
+                ty: Type::String,
+                required_for_import: true,
+                description: "The user's object ID.".into(),
+            }],
+        })
+    }
+
+    fn identity(&self, state: &Model) -> Option<UserIdentity> {
+        Some(UserIdentity {
+            user_id: Attr::Known(state.id.known()?.clone()),
+        })
+    }
+
+    async fn validate(&self, _ctx: &Context, config: &Model, diags: &mut Diagnostics) {
+        if let Some(user_id) = config.user_id.known()
+            && Guid::parse(user_id).is_none()
+            && !is_user_principal_name(user_id)
+        {
+            diags.push(diagnostics::invalid_user_id(user_id));
+        }
+        license_map::validate_licenses(&config.licenses, "user", diags);
+    }
+
+    async fn plan(
+        &self,
+        ctx: &Context,
+        tenant: Option<&Tenant>,
+        request: &PlanRequest<Model>,
+        change: &mut PlannedChange<Model>,
+        diags: &mut Diagnostics,
+    ) {
+        let planned = &mut change.planned;
+        let (Some(requests), Some(tenant)) = (license_requests(&request.config.licenses), tenant) else {
+            planned.effective_licenses = Attr::Unknown;
+            return;
+        };
+        let Some((skus, resolved)) = license_map::resolve(ctx, tenant, &requests, diags).await else {
+            return;
+        };
+        planned.effective_licenses = Attr::Known(effective(&resolved, &skus));
+        let wanted = Managed {
+            licenses: by_sku(&resolved),
+            exclusive: request.config.exclusive.known() == Some(&true),
+        };
+        let prior = request.prior.as_ref();
+        let renamed = prior.is_some_and(|p| p.user_id != request.config.user_id);
+        let sends = prior.is_none_or(|p| !sends_nothing(&p.managed(), &wanted));
+        match prior {
+            // Same SKUs and plans, perhaps spelled differently: keep what is in state.
+            Some(prior) if !sends => {
+                planned.effective_licenses = prior.effective_licenses.clone();
+                planned.graph_disabled_plan_ids = prior.graph_disabled_plan_ids.clone();
+            }
+            _ => planned.graph_disabled_plan_ids = Attr::Unknown,
+        }
+        if !sends && !renamed {
+            return;
+        }
+        let Some(user_id) = request.config.user_id.known() else {
+            if renamed {
+                change.requires_replace.push(AttributePath::attr("user_id"));
+            }
+            return;
+        };
+        let user = match tenant.graph.user(&ctx.cancel, user_id).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return diags.push(diagnostics::assignee_not_found(user_id)),
+            Err(e) => return diags.push(diagnostics::graph_warning("Unable to Check the User", &e)),
+        };
+        let managed_before: BTreeSet<Guid> = match prior {
+            None => {
+                planned.id = Attr::Known(user.id.clone());
+                BTreeSet::new()
+            }
+            // Another spelling of the same user: an update, not a replacement.
+            Some(prior) if prior.id.known() == Some(&user.id) => prior.managed().licenses.into_keys().collect(),
+            Some(_) => {
+                // Terraform plans the replacement's create next, with no prior state.
+                change.requires_replace.push(AttributePath::attr("user_id"));
+                return;
+            }
+        };
+        if sends {
+            check_user(&user, &managed_before, &wanted, &resolved, &skus, diags);
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context,
+        tenant: &Tenant,
+        planned: Model,
+        _config: Model,
+        diags: &mut Diagnostics,
+    ) -> Option<Model> {
+        apply(ctx, tenant, BTreeSet::new(), planned, diags).await
+    }
+
+    async fn read(&self, ctx: &Context, tenant: &Tenant, state: Model, diags: &mut Diagnostics) -> ReadOutcome<Model> {
+        let Some(key) = state.user_key().cloned() else {
+            return ReadOutcome::Found(state);
+        };
+        let user = match tenant.graph.user(&ctx.cancel, &key).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return ReadOutcome::Gone,
+            Err(e) => {
+                diags.push(graph_error("Unable to Read User", &e));
+                return ReadOutcome::Found(state);
+            }
+        };
+        let direct = direct_licenses(&user);
+        if as_managed(&direct, &state.managed(), &state.graph_added()) {
+            return ReadOutcome::Found(state);
+        }
+        match tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+        {
+            Some(skus) => ReadOutcome::Found(state.describe(&direct, &skus)),
+            None => ReadOutcome::Found(state),
+        }
+    }
+
+    async fn update(
+        &self,
+        ctx: &Context,
+        tenant: &Tenant,
+        request: UpdateRequest<Model>,
+        diags: &mut Diagnostics,
+    ) -> Option<Model> {
+        let before = request.prior.managed();
+        if sends_nothing(&before, &request.planned.managed()) {
+            // Only the spelling changed: nothing to send.
+            let mut state = request.planned;
+            state.graph_disabled_plan_ids = request.prior.graph_disabled_plan_ids;
+            return Some(state);
+        }
+        let managed_before = before.licenses.into_keys().collect();
+        match apply(ctx, tenant, managed_before, request.planned, diags).await {
+            Some(state) => Some(state),
+            // Nothing was changed in the tenant: keep the prior state.
+            None => Some(request.prior),
+        }
+    }
+
+    async fn delete(&self, ctx: &Context, tenant: &Tenant, prior: Model, diags: &mut Diagnostics) {
+        let Some(key) = prior.user_key() else { return };
+        let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        match tenant
+            .write_direct(&ctx.cancel, key, &managed, &Managed::default())
+            .await
+        {
+            // A user that is gone holds no licences.
+            Written::Done(_) | Written::Gone => {}
+            Written::Refused(e) => diags.push(graph_error("Unable to Remove Licenses", &e)),
+            Written::Unreadable(e) => diags.push(graph_error("Unable to Read User", &e)),
+        }
+    }
+
+    async fn import(&self, ctx: &Context, tenant: &Tenant, id: &str, diags: &mut Diagnostics) -> Option<Model> {
+        if Guid::parse(id).is_none() && !is_user_principal_name(id) {
+            diags.error(
+                "Invalid Import ID",
+                format!("{id:?} is neither a user object ID nor a user principal name. Import with either: terraform import entra_user_license_assignment.NAME <user-id-or-upn>"),
+            );
+            return None;
+        }
+        let user = tenant
+            .graph
+            .user(&ctx.cancel, id)
+            .await
+            .or_diagnostic("Unable to Read User", diags)?;
+        let Some(user) = user else {
+            diags.push(Diagnostic {
+                path: None,
+                ..diagnostics::assignee_not_found(id)
+            });
+            return None;
+        };
+        let skus = tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
+        // Every direct licence, under part numbers: described with nothing managed.
+        let nothing_managed = Model {
+            effective_licenses: Attr::Known(BTreeMap::new()),
+            exclusive: Attr::Known(true),
+            ..Model::default()
+        };
+        let mut state = nothing_managed.describe(&direct_licenses(&user), &skus);
+        state.id = Attr::Known(user.id.clone());
+        // The user as the import named it, so that a configuration naming the user the
+        // same way plans no change.
+        state.user_id = Attr::Known(id.to_owned());
+        state.exclusive = Attr::Null;
+        Some(state)
+    }
+
+    async fn import_identity(
+        &self,
+        ctx: &Context,
+        tenant: &Tenant,
+        identity: UserIdentity,
+        diags: &mut Diagnostics,
+    ) -> Option<Model> {
+        let user_id = identity.user_id.into_known().unwrap_or_default();
+        self.import(ctx, tenant, &user_id, diags).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::licensing::catalog::tests::{E5, TEAMS, YAMMER};
+
+    #[test]
+    fn the_model_is_the_schema() {
+        assert_eq!(Model::tf_type(), schema().implied_type().without_optional_markers());
+        let identity = UserLicenseAssignment.identity_schema().unwrap();
+        assert_eq!(UserIdentity::tf_type(), identity.implied_type());
+    }
+
+    fn licenses(entries: &[(&str, &[&str])]) -> Licenses {
+        entries
+            .iter()
+            .map(|(sku, plans)| {
+                let plans = plans.iter().map(|p| Guid::parse(p).unwrap()).collect();
+                (Guid::parse(sku).unwrap(), plans)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn graphs_own_additions_are_not_drift_but_an_administrators_change_is() {
+        let managed = Managed {
+            licenses: licenses(&[(E5, &[YAMMER])]),
+            exclusive: false,
+        };
+        let graph_added = licenses(&[(E5, &[TEAMS])]);
+        assert!(as_managed(&licenses(&[(E5, &[YAMMER])]), &managed, &graph_added));
+        assert!(as_managed(&licenses(&[(E5, &[YAMMER, TEAMS])]), &managed, &graph_added));
+        assert!(
+            !as_managed(&licenses(&[(E5, &[TEAMS])]), &managed, &graph_added),
+            "Yammer enabled"
+        );
+        assert!(!as_managed(&licenses(&[]), &managed, &graph_added), "removed");
+        assert!(!as_managed(
+            &licenses(&[(E5, &[YAMMER, TEAMS])]),
+            &managed,
+            &Licenses::new()
+        ));
+        let exclusive = Managed {
+            exclusive: true,
+            ..managed
+        };
+        let other = "05e9a617-0261-4cee-bb44-138d3ef5d965";
+        assert!(!as_managed(
+            &licenses(&[(E5, &[YAMMER]), (other, &[])]),
+            &exclusive,
+            &graph_added
+        ));
+    }
+}

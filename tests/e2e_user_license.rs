@@ -1,0 +1,254 @@
+//! `entra_user_license_assignment` end to end: the real terraform, the built provider, the
+//! emulator as Graph. Diego (a member of Engineering, which assigns ENTERPRISEPACK without
+//! Yammer) gets EMS and ENTERPRISEPACK directly: his inherited licence must never show as
+//! drift nor be removed.
+
+use serde_json::{Value as Json, json};
+
+use crate::support::{BackgroundEmulator, HEADER, Workspace, emulator_workspace};
+
+const DIEGO: &str = "a1b2c3d4-0003-4000-8000-000000000003";
+const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
+const ENGINEERING: &str = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
+const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
+const EMS: &str = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e";
+const YAMMER: &str = "7547a3fe-08ee-4ccb-b430-5077c5041653";
+const INTUNE: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
+
+/// The direct assignLicense bodies the emulator received since `from`.
+fn user_assign_calls(graph: &BackgroundEmulator, from: usize) -> Vec<Json> {
+    graph.emulator.requests()[from..]
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/v1.0/users/") && r.path.ends_with("/assignLicense"))
+        .map(|r| r.body.clone().unwrap_or(Json::Null))
+        .collect()
+}
+
+fn writes(graph: &BackgroundEmulator) -> usize {
+    graph.emulator.requests().iter().filter(|r| r.applied.is_some()).count()
+}
+
+/// The user's licence states as Graph shows them: (SKU, group or "direct", disabled plans).
+fn sources(graph: &BackgroundEmulator, user: &str) -> Vec<(String, String, Vec<String>)> {
+    let state = graph.emulator.state();
+    let user = state["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == user)
+        .unwrap()
+        .clone();
+    let mut sources: Vec<_> = user["licenseAssignmentStates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let mut plans: Vec<String> = s["disabledPlans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p.as_str().unwrap().to_owned())
+                .collect();
+            plans.sort();
+            let by = s["assignedByGroup"].as_str().unwrap_or("direct").to_owned();
+            (s["skuId"].as_str().unwrap().to_owned(), by, plans)
+        })
+        .collect();
+    sources.sort();
+    sources
+}
+
+fn plan(ws: &Workspace, user: &str, e3_disabled: &str) -> (i32, String) {
+    let output = ws.run(&[
+        "plan",
+        "-detailed-exitcode",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &format!("user={user}"),
+        "-var",
+        &format!("e3_disabled_plans={e3_disabled}"),
+    ]);
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+fn apply(ws: &Workspace, user: &str, e3_disabled: &str) -> String {
+    ws.ok(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &format!("user={user}"),
+        "-var",
+        &format!("e3_disabled_plans={e3_disabled}"),
+    ])
+}
+
+#[test]
+fn direct_licences_next_to_inherited_ones_through_their_lifecycle() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace("direct_licences_next_to_inherited_ones_through_their_lifecycle", &graph) else {
+        return;
+    };
+    ws.use_fixture("user_license.tf");
+    let upn = "diego@contoso.example";
+    let no_yammer = r#"["YAMMER_ENTERPRISE"]"#;
+    let inherited = (E3.to_owned(), ENGINEERING.to_owned(), vec![YAMMER.to_owned()]);
+    assert_eq!(sources(&graph, DIEGO), vec![inherited.clone()]);
+
+    // Create by UPN: one direct assignLicense with both SKUs.
+    let before = graph.emulator.requests().len();
+    apply(&ws, upn, no_yammer);
+    let calls = user_assign_calls(&graph, before);
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0]["removeLicenses"], json!([]));
+    assert_eq!(calls[0]["addLicenses"].as_array().unwrap().len(), 2);
+    let direct_e3 = (E3.to_owned(), "direct".to_owned(), vec![YAMMER.to_owned()]);
+    let direct_ems = (EMS.to_owned(), "direct".to_owned(), vec![]);
+    assert_eq!(
+        sources(&graph, DIEGO),
+        vec![inherited.clone(), direct_e3, direct_ems.clone()]
+    );
+    assert_eq!(plan(&ws, upn, no_yammer).0, 0, "the inherited licence is not drift");
+
+    // The same user by object ID: a change of spelling, not a replacement, no write.
+    let (code, output) = plan(&ws, DIEGO, no_yammer);
+    assert_eq!(code, 2, "{output}");
+    assert!(!output.contains("must be replaced"), "{output}");
+    let writes_before = writes(&graph);
+    apply(&ws, DIEGO, no_yammer);
+    assert_eq!(writes(&graph), writes_before);
+    assert_eq!(plan(&ws, DIEGO, no_yammer).0, 0);
+
+    // An administrator removes the direct EMS: drift, put right by one call.
+    let status = graph.graph_post(
+        &format!("/users/{DIEGO}/assignLicense"),
+        &json!({"addLicenses": [], "removeLicenses": [EMS]}),
+    );
+    assert_eq!(status, 200);
+    let (code, output) = plan(&ws, DIEGO, no_yammer);
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("EMS"), "{output}");
+    let before = graph.emulator.requests().len();
+    apply(&ws, DIEGO, no_yammer);
+    assert_eq!(
+        user_assign_calls(&graph, before),
+        vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})]
+    );
+    let losses = graph.emulator.continuity().len();
+
+    // Enabling Yammer directly is an in-place update re-posting the SKU.
+    let (code, output) = plan(&ws, DIEGO, "[]");
+    assert_eq!(code, 2);
+    assert!(
+        output.contains("updated in-place") && !output.contains("must be replaced"),
+        "{output}"
+    );
+    let before = graph.emulator.requests().len();
+    apply(&ws, DIEGO, "[]");
+    assert_eq!(
+        user_assign_calls(&graph, before),
+        vec![json!({"addLicenses": [{"skuId": E3, "disabledPlans": []}], "removeLicenses": []})]
+    );
+    assert_eq!(graph.emulator.continuity().len(), losses, "nothing lost");
+
+    // Switching Yammer and Sway off: the group still enables Sway, so only Yammer is lost,
+    // and the plan says so.
+    let (code, output) = plan(&ws, DIEGO, r#"["YAMMER_ENTERPRISE","SWAY"]"#);
+    assert_eq!(code, 2);
+    assert!(output.contains("User Loses Service Plans"), "{output}");
+    let warning = &output[output.find("User Loses Service Plans").unwrap()..];
+    assert!(
+        warning.contains("YAMMER_ENTERPRISE") && !warning.contains("SWAY"),
+        "{output}"
+    );
+
+    // Destroy removes only the direct licences; the inherited one stays.
+    let before = graph.emulator.requests().len();
+    ws.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &format!("user={DIEGO}"),
+    ]);
+    let calls = user_assign_calls(&graph, before);
+    assert_eq!(calls.len(), 1);
+    let mut removed: Vec<&str> = calls[0]["removeLicenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    removed.sort_unstable();
+    assert_eq!(removed, [E3, EMS]);
+    assert_eq!(sources(&graph, DIEGO), vec![inherited]);
+}
+
+#[test]
+fn a_user_without_usage_location_is_refused_at_plan_time() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace("a_user_without_usage_location_is_refused_at_plan_time", &graph) else {
+        return;
+    };
+    ws.use_fixture("user_license.tf");
+    let (code, output) = plan(&ws, "isaiah@contoso.example", "[]");
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("User Has No Usage Location") && output.contains("usageLocation"),
+        "{output}"
+    );
+    assert!(output.contains("user_id"), "placed on user_id:\n{output}");
+    let (code, output) = plan(&ws, "nobody@contoso.example", "[]");
+    assert_eq!(code, 1);
+    assert!(output.contains("User Not Found"), "{output}");
+    assert_eq!(writes(&graph), 0);
+}
+
+#[test]
+fn imported_direct_licences_are_readable_and_plan_empty() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace("imported_direct_licences_are_readable_and_plan_empty", &graph) else {
+        return;
+    };
+    // Lee holds EMS directly (Intune off), assigned long ago by an administrator, and
+    // ENTERPRISEPACK from Engineering.
+    let status = graph.graph_post(
+        &format!("/users/{LEE}/assignLicense"),
+        &json!({"addLicenses": [{"skuId": EMS, "disabledPlans": [INTUNE]}], "removeLicenses": []}),
+    );
+    assert_eq!(status, 200);
+    let config = format!(
+        "{HEADER}\nresource \"entra_user_license_assignment\" \"lee\" {{\n  user_id = \"lee@contoso.example\"\n  licenses = {{\n    \"EMS\" = {{ disabled_plans = [\"INTUNE_A\"] }}\n  }}\n}}\n"
+    );
+    std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    let writes_before = writes(&graph);
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "entra_user_license_assignment.lee",
+        "lee@contoso.example",
+    ]);
+    let state: Json = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let values = &state["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(values["id"], LEE);
+    assert_eq!(
+        values["licenses"],
+        json!({"EMS": {"disabled_plans": ["INTUNE_A"], "enabled_plans": null}}),
+        "only the direct licence, by name"
+    );
+    let output = ws.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert_eq!(writes(&graph), writes_before, "importing writes nothing");
+}
