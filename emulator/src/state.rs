@@ -1288,4 +1288,184 @@ mod tests {
             "other SKUs store what was posted"
         );
     }
+
+    const PILOT: &str = "6031c2b5-8e7f-4091-bc23-000000000006";
+    const AAD_P2: &str = "84a661c4-e949-4bd2-a560-ed7766fcaf2b";
+    const EXCHANGE_STANDARD: &str = "4b9405b0-7788-4568-add1-99614e613b69";
+    const EXCHANGE_PLAN_2: &str = "efb87545-963c-4e0d-99df-69c6916d9eb0";
+    const ALEX: &str = "a1b2c3d4-0002-4000-8000-000000000002";
+
+    fn remove(sku: &str) -> LicenseChange {
+        LicenseChange {
+            add: vec![],
+            remove: vec![sku.into()],
+        }
+    }
+
+    /// One licence source of a user: (source group, disabled plans, state, error).
+    type Source = (Option<String>, Vec<String>, &'static str, Option<&'static str>);
+
+    /// The user's states of one SKU.
+    fn sources(d: &Directory, user: &str, sku: &str) -> Vec<Source> {
+        d.users[user]
+            .states
+            .iter()
+            .filter(|s| s.sku_id == sku)
+            .map(|s| (s.assigned_by_group.clone(), s.disabled_plans.clone(), s.state, s.error))
+            .collect()
+    }
+
+    fn plans_of(d: &Directory, sku: &str) -> Vec<String> {
+        d.sku(sku)
+            .unwrap()
+            .service_plans
+            .iter()
+            .map(|p| p.service_plan_id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn direct_and_inherited_licences_of_one_sku_share_one_seat_and_keep_their_own_states() {
+        let mut d = directory();
+        // Lee inherits ENTERPRISEPACK (Yammer disabled) from Engineering.
+        d.change_user_licenses(LEE, &add(E3), &cause()).unwrap();
+        assert_eq!(
+            d.consumed.get(E3).copied(),
+            Some(4),
+            "no second seat for a second source"
+        );
+        change_group(&mut d, PILOT, vec![license(E3, &[SWAY])], &[]);
+        d.change_members(PILOT, &[LEE.into()], &[], &cause()).unwrap();
+        assert_eq!(d.consumed.get(E3).copied(), Some(4), "nor for a third");
+        assert_eq!(
+            sources(&d, LEE, E3),
+            vec![
+                (None, vec![], "Active", None),
+                (Some(ENGINEERING.into()), vec![YAMMER.into()], "Active", None),
+                (Some(PILOT.into()), vec![SWAY.into()], "Active", None),
+            ]
+        );
+        assert_eq!(
+            d.users[LEE].effective[E3],
+            Vec::<String>::new(),
+            "the union of enabled plans"
+        );
+        let json = d.user_json(&d.users[LEE]);
+        assert_eq!(json["assignedLicenses"], json!([{"skuId": E3, "disabledPlans": []}]));
+        assert_eq!(json["licenseAssignmentStates"][0]["assignedByGroup"], Json::Null);
+        assert_eq!(json["licenseAssignmentStates"][0]["error"], "None");
+
+        d.change_user_licenses(LEE, &remove(E3), &cause()).unwrap();
+        assert_eq!(d.consumed.get(E3).copied(), Some(4), "the seat stays with the groups");
+        assert_eq!(
+            d.users[LEE].effective[E3],
+            Vec::<String>::new(),
+            "Engineering and Pilot cover every plan"
+        );
+        assert_eq!(d.users[LEE].states.len(), 2);
+        assert!(take_losses(&mut d).is_empty(), "no plan was only the direct licence's");
+    }
+
+    #[test]
+    fn removing_the_direct_licence_loses_exactly_the_plans_only_it_enabled() {
+        let mut d = directory();
+        d.change_user_licenses(LEE, &add(E3), &cause()).unwrap();
+        assert!(take_losses(&mut d).is_empty());
+        d.change_user_licenses(LEE, &remove(E3), &cause()).unwrap();
+        assert_eq!(d.consumed.get(E3).copied(), Some(4));
+        assert_eq!(
+            d.users[LEE].effective[E3],
+            vec![YAMMER.to_owned()],
+            "Engineering's plans"
+        );
+        assert_eq!(
+            take_losses(&mut d),
+            every(&[LEE.to_owned()], &[YAMMER]),
+            "only Yammer was the direct licence's alone"
+        );
+
+        d.change_user_licenses(
+            LEE,
+            &LicenseChange {
+                add: vec![license(E3, &[YAMMER, SWAY])],
+                remove: vec![],
+            },
+            &cause(),
+        )
+        .unwrap();
+        d.change_user_licenses(LEE, &remove(E3), &cause()).unwrap();
+        assert!(
+            take_losses(&mut d).is_empty(),
+            "the group enables more than the direct licence did"
+        );
+    }
+
+    #[test]
+    fn a_direct_licence_serves_while_the_inherited_one_is_in_mutually_exclusive_violation() {
+        let mut d = directory();
+        // Adele holds ENTERPRISEPACK without Exchange Plan 2, and Exchange Plan 1, directly.
+        let direct = LicenseChange {
+            add: vec![license(E3, &[EXCHANGE_PLAN_2]), license(EXCHANGE_STANDARD, &[])],
+            remove: vec![],
+        };
+        d.change_user_licenses(ADELE, &direct, &cause()).unwrap();
+        let seats = d.consumed[E3];
+        change_group(&mut d, SALES, vec![license(E3, &[])], &[]);
+        assert_eq!(
+            sources(&d, ADELE, E3),
+            vec![
+                (None, vec![EXCHANGE_PLAN_2.into()], "Active", None),
+                (Some(SALES.into()), vec![], "Error", Some("MutuallyExclusiveViolation")),
+            ]
+        );
+        assert_eq!(
+            d.users[ADELE].effective[E3],
+            vec![EXCHANGE_PLAN_2.to_owned()],
+            "the direct licence serves"
+        );
+        assert_eq!(d.members_with_errors(SALES), vec![ADELE.to_owned()]);
+        assert_eq!(d.consumed[E3], seats + 1, "Alex's new seat; Adele keeps her one");
+        take_losses(&mut d);
+
+        d.change_user_licenses(ADELE, &remove(E3), &cause()).unwrap();
+        assert!(
+            !d.users[ADELE].effective.contains_key(E3),
+            "the group's licence is still in error"
+        );
+        assert_eq!(d.consumed[E3], seats, "Adele's seat is freed");
+        let still_enabled = plans_of(&d, EXCHANGE_STANDARD);
+        let lost: Vec<String> = plans_of(&d, E3)
+            .into_iter()
+            .filter(|p| p != EXCHANGE_PLAN_2 && !still_enabled.contains(p))
+            .collect();
+        assert_eq!(take_losses(&mut d), every(&[ADELE.to_owned()], &lost));
+    }
+
+    #[test]
+    fn a_direct_licence_serves_while_the_inherited_one_is_in_count_violation() {
+        let mut d = directory();
+        d.change_user_licenses(LEE, &add(AAD_P1), &cause()).unwrap();
+        // AAD_PREMIUM_P2 has two seats, both taken.
+        d.change_user_licenses(ADELE, &add(AAD_P2), &cause()).unwrap();
+        d.change_user_licenses(ALEX, &add(AAD_P2), &cause()).unwrap();
+        change_group(&mut d, PILOT, vec![license(AAD_P1, &[]), license(AAD_P2, &[])], &[]);
+        d.change_members(PILOT, &[LEE.into()], &[], &cause()).unwrap();
+        assert_eq!(
+            sources(&d, LEE, AAD_P1),
+            vec![
+                (None, vec![], "Active", None),
+                (Some(PILOT.into()), vec![], "Error", Some("CountViolation")),
+            ],
+            "all of the group's SKUs or none"
+        );
+        assert!(d.users[LEE].effective.contains_key(AAD_P1) && !d.users[LEE].effective.contains_key(AAD_P2));
+        assert_eq!(d.consumed[AAD_P1], 1);
+        take_losses(&mut d);
+
+        d.change_user_licenses(LEE, &remove(AAD_P1), &cause()).unwrap();
+        assert!(!d.users[LEE].effective.contains_key(AAD_P1));
+        assert_eq!(d.consumed[AAD_P1], 0);
+        assert_eq!(take_losses(&mut d), every(&[LEE.to_owned()], &plans_of(&d, AAD_P1)));
+        assert_eq!(sources(&d, LEE, AAD_P1)[0].3, Some("CountViolation"), "still in error");
+    }
 }

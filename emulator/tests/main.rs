@@ -9,6 +9,7 @@ mod support;
 mod admin_and_binary;
 mod batching;
 mod continuity;
+mod direct_and_inherited;
 mod graph_reads;
 mod large_groups;
 mod licensing;
