@@ -9,7 +9,9 @@
 //!   DependencyViolation, ProhibitedInUsageLocationViolation);
 //! - a user consumes one seat per SKU whatever the number of sources; enabled plans are the
 //!   union across sources;
-//! - users without `usageLocation` are licensed in the tenant's default location;
+//! - users without `usageLocation` are licensed in the tenant's default location; a direct
+//!   assignment needs a usage location, and one where the SKU is prohibited is refused at
+//!   once (a group's is a ProhibitedInUsageLocationViolation of the member);
 //! - errors stay until the user is processed again (a group change or a reprocess);
 //! - groups can contain groups, but group-based licensing reaches only a group's direct
 //!   user members: a nested group's members never get the outer group's licences
@@ -519,6 +521,21 @@ impl Directory {
             return Err(bad_request(
                 "License assignment cannot be done for user with invalid usage location.",
             ));
+        }
+        if let Some(location) = &user.file.usage_location {
+            for license in &change.add {
+                let sku = self.sku(&license.sku_id).expect("checked");
+                if sku
+                    .prohibited_usage_locations
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(location))
+                {
+                    return Err(bad_request(format!(
+                        "License {} ({}) cannot be assigned to a user whose usage location is {location}: its services are not available in that location.",
+                        sku.sku_part_number, sku.sku_id
+                    )));
+                }
+            }
         }
         for sku_id in &change.remove {
             if !user.direct.iter().any(|l| l.sku_id.eq_ignore_ascii_case(sku_id)) {
@@ -1467,5 +1484,29 @@ mod tests {
         assert_eq!(d.consumed[AAD_P1], 0);
         assert_eq!(take_losses(&mut d), every(&[LEE.to_owned()], &plans_of(&d, AAD_P1)));
         assert_eq!(sources(&d, LEE, AAD_P1)[0].3, Some("CountViolation"), "still in error");
+    }
+
+    #[test]
+    fn a_direct_assignment_in_a_prohibited_usage_location_is_refused_and_changes_nothing() {
+        let mut d = directory();
+        let nestor = "a1b2c3d4-0008-4000-8000-000000000008"; // IR
+        let spe_e5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"; // prohibited in IR
+        let change = LicenseChange {
+            add: vec![license(AAD_P1, &[]), license(spe_e5, &[])],
+            remove: vec![],
+        };
+        let refused = d.change_user_licenses(nestor, &change, &cause()).unwrap_err();
+        assert_eq!((refused.status, refused.code), (400, "Request_BadRequest"));
+        assert_eq!(
+            refused.message,
+            "License SPE_E5 (06ebc4ee-1bb5-47dd-8120-11324bc54e06) cannot be assigned to a user whose usage location is IR: its services are not available in that location."
+        );
+        assert!(d.users[nestor].direct.is_empty() && d.users[nestor].effective.is_empty());
+        assert_eq!(
+            d.consumed.get(AAD_P1).copied().unwrap_or(0),
+            0,
+            "not even the allowed SKU"
+        );
+        d.change_user_licenses(nestor, &add(AAD_P1), &cause()).unwrap();
     }
 }
