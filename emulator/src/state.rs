@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Value as Json, json};
 
 use crate::continuity::{Cause, ContinuityLog, PlanLoss, lost_plans};
-use crate::tenant::{AssignedLicense, SkuFile, TenantFile};
+use crate::tenant::{AssignedLicense, GroupFile, SkuFile, TenantFile, UserFile};
 
 /// Licence processing states of a group.
 pub const QUEUED: &str = "QueuedForProcessing";
@@ -136,6 +136,15 @@ fn bad_request(message: impl Into<String>) -> Rejection {
     Rejection {
         status: 400,
         code: "Request_BadRequest",
+        message: message.into(),
+    }
+}
+
+/// An object that already exists (the admin API's 409).
+fn conflict(message: impl Into<String>) -> Rejection {
+    Rejection {
+        status: 409,
+        code: "Request_ObjectConflict",
         message: message.into(),
     }
 }
@@ -474,15 +483,34 @@ impl Directory {
         read_after_write: std::time::Duration,
     ) -> Result<u64, Rejection> {
         let group = self.groups.get(group_id).ok_or_else(|| not_found(group_id))?;
-        if !group.file.security_enabled {
+        let licenses = self.group_licenses_after(&group.file, change)?;
+        let group = self.groups.get_mut(group_id).expect("checked");
+        if !read_after_write.is_zero() {
+            let previous = group.file.assigned_licenses.clone();
+            group.stale_view = Some((std::time::Instant::now() + read_after_write, previous));
+        }
+        group.file.assigned_licenses = licenses;
+        group.processing_state = QUEUED;
+        group.generation += 1;
+        Ok(group.generation)
+    }
+
+    /// The licences `group` holds after `change`, if Graph accepts the change: only
+    /// security-enabled groups hold licences, the checks shared with user assignLicense,
+    /// and an add-on needs its prerequisite plan in the same group.
+    fn group_licenses_after(
+        &self,
+        group: &GroupFile,
+        change: &LicenseChange,
+    ) -> Result<Vec<AssignedLicense>, Rejection> {
+        if !group.security_enabled {
             return Err(bad_request(
                 "Licenses can only be assigned to security groups and to Microsoft 365 groups that are security-enabled (securityEnabled=true).",
             ));
         }
         self.check_change(change, "group")?;
-        let mut licenses = group.file.assigned_licenses.clone();
+        let mut licenses = group.assigned_licenses.clone();
         self.apply_change(&mut licenses, change);
-        // An add-on needs its prerequisite plan in the same group (synchronous rejection).
         for license in &licenses {
             let sku = self.sku(&license.sku_id).expect("checked");
             if sku.requires_any_service_plan.is_empty() {
@@ -497,15 +525,7 @@ impl Directory {
                 )));
             }
         }
-        let group = self.groups.get_mut(group_id).expect("checked");
-        if !read_after_write.is_zero() {
-            let previous = group.file.assigned_licenses.clone();
-            group.stale_view = Some((std::time::Instant::now() + read_after_write, previous));
-        }
-        group.file.assigned_licenses = licenses;
-        group.processing_state = QUEUED;
-        group.generation += 1;
-        Ok(group.generation)
+        Ok(licenses)
     }
 
     /// Checks and applies a direct licence change for a user, then evaluates the user.
@@ -514,6 +534,18 @@ impl Directory {
         user_id: &str,
         change: &LicenseChange,
         cause: &Cause,
+    ) -> Result<(), Rejection> {
+        self.change_direct_licenses(user_id, change, cause, Seats::Checked)
+    }
+
+    /// A direct licence change with every check of user assignLicense; `seats` says whether
+    /// an added SKU needs a free seat.
+    fn change_direct_licenses(
+        &mut self,
+        user_id: &str,
+        change: &LicenseChange,
+        cause: &Cause,
+        seats: Seats,
     ) -> Result<(), Rejection> {
         let user = self.users.get(user_id).ok_or_else(|| not_found(user_id))?;
         self.check_change(change, "user")?;
@@ -553,7 +585,10 @@ impl Directory {
         for license in &change.add {
             let sku = self.sku(&license.sku_id).expect("checked");
             let holds = user.effective.contains_key(&sku.sku_id);
-            if !holds && self.consumed.get(&sku.sku_id).copied().unwrap_or(0) >= sku.prepaid_units.enabled {
+            if seats == Seats::Checked
+                && !holds
+                && self.consumed.get(&sku.sku_id).copied().unwrap_or(0) >= sku.prepaid_units.enabled
+            {
                 return Err(bad_request(format!(
                     "Subscription with SKU {} does not have any available licenses.",
                     sku.sku_id
@@ -592,6 +627,117 @@ impl Directory {
         self.users.get_mut(user_id).expect("checked").direct = direct;
         self.evaluate_user(user_id, cause);
         Ok(())
+    }
+
+    /// Adds a user, as an administrator created them long ago (the admin API builds test
+    /// tenants with it). `file.assigned_licenses` are direct licences held since then: they
+    /// pass every check of a direct assignment (usage location, SKUs and plans, conflicts)
+    /// but the seat count, which a tenant can exceed after seats are cancelled. Refused: an
+    /// ID or sign-in name already taken (409).
+    pub fn create_user(&mut self, mut file: UserFile, cause: &Cause) -> Result<String, Rejection> {
+        if self.object_exists(&file.id) {
+            return Err(conflict(format!("An object with ID {} already exists.", file.id)));
+        }
+        if self.users.values().any(|u| {
+            u.file
+                .user_principal_name
+                .eq_ignore_ascii_case(&file.user_principal_name)
+        }) {
+            return Err(conflict(format!(
+                "A user with userPrincipalName {} already exists.",
+                file.user_principal_name
+            )));
+        }
+        let licenses = std::mem::take(&mut file.assigned_licenses);
+        let id = file.id.clone();
+        let user = User {
+            file,
+            direct: Vec::new(),
+            effective: BTreeMap::new(),
+            states: Vec::new(),
+        };
+        self.users.insert(id.clone(), user);
+        if !licenses.is_empty() {
+            let change = LicenseChange {
+                add: licenses,
+                remove: Vec::new(),
+            };
+            if let Err(rejection) = self.change_direct_licenses(&id, &change, cause, Seats::Ignored) {
+                self.users.remove(&id);
+                return Err(rejection);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Adds a group with its members and licences, checked as group assignLicense checks
+    /// them, then processes its user members as Entra would. Refused: an ID already taken
+    /// (409), an unknown member or nested group (400).
+    pub fn create_group(&mut self, mut file: GroupFile, cause: &Cause) -> Result<String, Rejection> {
+        if self.object_exists(&file.id) {
+            return Err(conflict(format!("An object with ID {} already exists.", file.id)));
+        }
+        let mut members: Vec<String> = Vec::new();
+        for id in &file.members {
+            let user = self
+                .user_id(id)
+                .filter(|u| u.eq_ignore_ascii_case(id))
+                .ok_or_else(|| bad_request(format!("No user with ID {id}: members are user IDs.")))?;
+            if !members.contains(&user) {
+                members.push(user);
+            }
+        }
+        let mut group_members: Vec<String> = Vec::new();
+        for id in &file.group_members {
+            let group = self
+                .group_id(id)
+                .ok_or_else(|| bad_request(format!("No group with ID {id}: groupMembers are group IDs.")))?;
+            if !group_members.contains(&group) {
+                group_members.push(group);
+            }
+        }
+        let change = LicenseChange {
+            add: std::mem::take(&mut file.assigned_licenses),
+            remove: Vec::new(),
+        };
+        if !change.add.is_empty() {
+            file.assigned_licenses = self.group_licenses_after(&file, &change)?;
+        }
+        file.members = members;
+        file.group_members = group_members;
+        let id = file.id.clone();
+        let order = self.group_order.len();
+        for member in &file.members {
+            self.memberships.entry(member.clone()).or_default().push(order);
+        }
+        self.group_order.push(id.clone());
+        let group = Group {
+            file,
+            processing_state: COMPLETE,
+            generation: 0,
+            stale_view: None,
+            order,
+        };
+        self.groups.insert(id.clone(), group);
+        self.process_group(&id, cause);
+        Ok(id)
+    }
+
+    /// Sets or clears a user's usage location. Licences are not evaluated again: as with
+    /// any change that can clear or cause a licence error, the new location counts the
+    /// next time the user is processed (a group or membership change, or a reprocess).
+    pub fn set_usage_location(&mut self, user_id: &str, location: Option<String>) -> Result<(), Rejection> {
+        let id = self.user_id(user_id).ok_or_else(|| not_found(user_id))?;
+        self.users.get_mut(&id).expect("found").file.usage_location = location;
+        Ok(())
+    }
+
+    /// Whether a user or group has this ID (directory object IDs are unique across types).
+    fn object_exists(&self, id: &str) -> bool {
+        self.users
+            .keys()
+            .chain(self.groups.keys())
+            .any(|existing| existing.eq_ignore_ascii_case(id))
     }
 
     /// Upserts `add` (a SKU already present gets the posted disabled plans, plus the SKU's
@@ -855,6 +1001,14 @@ impl Directory {
             "users": self.users.values().map(|u| self.user_json(u)).collect::<Vec<_>>(),
         })
     }
+}
+
+/// Whether a direct assignment needs a free seat: one made now does; a licence seeded as
+/// held since long ago does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seats {
+    Checked,
+    Ignored,
 }
 
 /// The body of an assignLicense call, validated.
@@ -1508,5 +1662,88 @@ mod tests {
             "not even the allowed SKU"
         );
         d.change_user_licenses(nestor, &add(AAD_P1), &cause()).unwrap();
+    }
+
+    fn user_file(id: &str, upn: &str, location: Option<&str>, licenses: Vec<AssignedLicense>) -> UserFile {
+        UserFile {
+            id: id.into(),
+            display_name: upn.into(),
+            user_principal_name: upn.into(),
+            mail: None,
+            usage_location: location.map(str::to_owned),
+            assigned_licenses: licenses,
+        }
+    }
+
+    #[test]
+    fn created_users_hold_seeded_licences_without_a_seat_check_and_are_refused_whole() {
+        let mut d = directory();
+        for n in 0..3 {
+            let user = user_file(
+                &format!("b0000000-0000-4000-8000-00000000000{n}"),
+                &format!("seeded{n}@contoso.example"),
+                Some("US"),
+                vec![license(AAD_P2, &[])],
+            );
+            d.create_user(user, &cause()).unwrap();
+        }
+        assert_eq!(d.consumed[AAD_P2], 3, "more than the two seats: held since long ago");
+        let taken = d
+            .create_user(user_file(ADELE, "new@contoso.example", None, vec![]), &cause())
+            .unwrap_err();
+        assert_eq!(taken.status, 409);
+        let same_name = user_file(
+            "b0000000-0000-4000-8000-000000000009",
+            "SEEDED0@contoso.example",
+            None,
+            vec![],
+        );
+        assert_eq!(d.create_user(same_name, &cause()).unwrap_err().status, 409);
+        let prohibited = user_file(
+            "b0000000-0000-4000-8000-00000000000a",
+            "ir@contoso.example",
+            Some("IR"),
+            vec![
+                license(AAD_P1, &[]),
+                license("06ebc4ee-1bb5-47dd-8120-11324bc54e06", &[]),
+            ],
+        );
+        assert_eq!(d.create_user(prohibited, &cause()).unwrap_err().status, 400);
+        assert!(
+            !d.users.contains_key("b0000000-0000-4000-8000-00000000000a"),
+            "no half-made user"
+        );
+        assert_eq!(d.consumed.get(AAD_P1).copied().unwrap_or(0), 0);
+    }
+
+    #[test]
+    fn created_groups_process_their_user_members_and_take_part_like_any_group() {
+        let mut d = directory();
+        let group = GroupFile {
+            id: "c0000000-0000-4000-8000-000000000001".into(),
+            display_name: "Licensing".into(),
+            description: None,
+            security_enabled: true,
+            mail_enabled: false,
+            group_types: vec![],
+            mail: None,
+            members: vec![ADELE.into(), ADELE.to_uppercase()],
+            group_members: vec![SALES.into()],
+            assigned_licenses: vec![license(AAD_P1, &[])],
+        };
+        let id = d.create_group(group.clone(), &cause()).unwrap();
+        assert_eq!(d.groups[&id].file.members, vec![ADELE.to_owned()], "once, as stored");
+        assert_eq!(d.groups[&id].processing_state, COMPLETE);
+        assert_eq!(d.consumed[AAD_P1], 1, "Adele only: Sales is nested");
+        d.change_members(&id, &[LEE.into()], &[ADELE.into()], &cause()).unwrap();
+        assert!(d.users[LEE].effective.contains_key(AAD_P1) && !d.users[ADELE].effective.contains_key(AAD_P1));
+        assert_eq!(d.create_group(group.clone(), &cause()).unwrap_err().status, 409);
+        let unknown = GroupFile {
+            id: "c0000000-0000-4000-8000-000000000002".into(),
+            members: vec!["a1b2c3d4-0009-4000-8000-000000000009".into()],
+            ..group
+        };
+        assert_eq!(d.create_group(unknown, &cause()).unwrap_err().status, 400);
+        assert!(!d.groups.contains_key("c0000000-0000-4000-8000-000000000002"));
     }
 }

@@ -7,6 +7,7 @@
 mod support;
 
 mod admin_and_binary;
+mod admin_objects;
 mod batching;
 mod continuity;
 mod direct_and_inherited;
