@@ -142,19 +142,11 @@ pub(crate) fn handle(shared: &Shared, request: &Incoming) -> Outgoing {
             let location = match body.as_object().map(|o| (o.len(), o.get("usageLocation"))) {
                 Some((1, Some(Json::Null))) => None,
                 Some((1, Some(Json::String(location)))) if is_country(location) => Some(location.to_uppercase()),
-                _ => {
-                    return Outgoing::json(
-                        400,
-                        json!({"error": "the body must be {\"usageLocation\": \"<ISO 3166 alpha-2 code>\" or null}"}),
-                    );
-                }
+                _ => return bad("the body must be {\"usageLocation\": \"<ISO 3166 alpha-2 code>\" or null}"),
             };
             let mut directory = shared.directory.lock().expect("directory");
             match directory.set_usage_location(user_id, location) {
-                Ok(()) => {
-                    let user_id = directory.user_id(user_id).expect("found");
-                    Outgoing::json(200, user_view(&directory, &directory.users[&user_id]))
-                }
+                Ok(user_id) => Outgoing::json(200, user_view(&directory, &directory.users[&user_id])),
                 Err(rejection) => refused(&rejection),
             }
         }

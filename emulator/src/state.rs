@@ -726,10 +726,11 @@ impl Directory {
     /// Sets or clears a user's usage location. Licences are not evaluated again: as with
     /// any change that can clear or cause a licence error, the new location counts the
     /// next time the user is processed (a group or membership change, or a reprocess).
-    pub fn set_usage_location(&mut self, user_id: &str, location: Option<String>) -> Result<(), Rejection> {
+    /// Returns the user's ID.
+    pub fn set_usage_location(&mut self, user_id: &str, location: Option<String>) -> Result<String, Rejection> {
         let id = self.user_id(user_id).ok_or_else(|| not_found(user_id))?;
         self.users.get_mut(&id).expect("found").file.usage_location = location;
-        Ok(())
+        Ok(id)
     }
 
     /// Whether a user or group has this ID (directory object IDs are unique across types).
