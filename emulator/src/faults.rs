@@ -54,7 +54,7 @@ pub(crate) fn injected_failure(
         return Some(graph_error(status, code, message, request_id, client_request_id));
     }
     if realism.reset_rate > 0.0 && shared.sample() < realism.reset_rate {
-        return Some(Outgoing::reset(200));
+        return Some(Outgoing::reset());
     }
     None
 }
@@ -89,10 +89,10 @@ pub(crate) fn lose_response(
     if !(counted || sampled) {
         return answer;
     }
-    let status = realism.lost_response_status;
     let mut lost = if realism.lost_response_reset {
-        Outgoing::reset(status)
+        Outgoing::reset()
     } else {
+        let status = realism.lost_response_status;
         let (code, message) = error_text(status);
         caller.error(status, code, message)
     };

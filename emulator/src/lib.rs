@@ -130,6 +130,29 @@ impl Emulator {
         directory.continuity.losses().cloned().collect()
     }
 
+    /// Adds a user, as `POST /_emulator/users` does: `user` in the tenant file's shape
+    /// (`id` optional, `displayName`, `userPrincipalName`, `mail`, `usageLocation`,
+    /// `assignedLicenses` held directly). `Ok` is the user as Graph shows it with every
+    /// property; `Err` the refusal's message (its status is in the HTTP call's answer).
+    pub fn create_user(&self, user: serde_json::Value) -> Result<serde_json::Value, String> {
+        created(admin::create_user(
+            &self.shared,
+            &user,
+            &continuity::Cause::other("POST /_emulator/users"),
+        ))
+    }
+
+    /// Adds a group, as `POST /_emulator/groups` does (`members`, `groupMembers`,
+    /// `assignedLicenses`, …; security-enabled unless said otherwise); its members are
+    /// processed before it returns.
+    pub fn create_group(&self, group: serde_json::Value) -> Result<serde_json::Value, String> {
+        created(admin::create_group(
+            &self.shared,
+            &group,
+            &continuity::Cause::other("POST /_emulator/groups"),
+        ))
+    }
+
     /// Replaces the realism knobs at run time.
     pub fn set_realism(&self, realism: Realism) {
         *self.shared.realism.lock().expect("realism") = realism;
@@ -139,6 +162,16 @@ impl Emulator {
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
+    }
+}
+
+/// The created object of an admin answer, or its error message.
+fn created(answer: request::Outgoing) -> Result<serde_json::Value, String> {
+    let body = answer.body.unwrap_or_default();
+    if answer.status == 201 {
+        Ok(body)
+    } else {
+        Err(body["error"].as_str().unwrap_or_default().to_owned())
     }
 }
 

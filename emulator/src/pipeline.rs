@@ -61,6 +61,8 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request<B
         response = response.header(name, value);
     }
     if outgoing.reset {
+        // A body that fails at once makes hyper close the connection before the buffered
+        // status line is written: the client gets an empty reply, whatever the status here.
         let cut = futures::stream::once(async {
             Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("connection reset by the emulator"))
         });
@@ -129,7 +131,10 @@ async fn process(shared: &Arc<Shared>, request: Incoming, top_level: bool) -> Ou
         .then(|| serde_json::from_slice(&request.body).ok())
         .flatten();
     let graph_write = request.path.starts_with("/v1.0/") && faults::is_write(&request) && !graph::is_batch(&request);
-    let applied = graph_write.then(|| outgoing.lost.is_some() || (200..300).contains(&outgoing.status));
+    // A write is applied when its route answered 2xx, even if that answer was then lost; a
+    // connection cut before the route (an injected reset) applied nothing.
+    let applied =
+        graph_write.then(|| outgoing.lost.is_some() || (!outgoing.reset && (200..300).contains(&outgoing.status)));
     let resource_units = outgoing
         .headers
         .iter()
@@ -145,6 +150,7 @@ async fn process(shared: &Arc<Shared>, request: Incoming, top_level: bool) -> Ou
         client_request_id,
         body,
         applied,
+        connection_reset: outgoing.reset,
         lost_response: outgoing.lost.is_some(),
         real_status: outgoing.lost,
         resource_units,
@@ -343,7 +349,7 @@ async fn batch(shared: &Arc<Shared>, request: &Incoming, items: &[Json]) -> Outg
         responses.push(json!({"id": id, "status": out.status, "headers": headers, "body": body}));
     }
     if cut {
-        return Outgoing::reset(200);
+        return Outgoing::reset();
     }
     Outgoing::json(200, json!({"responses": responses})).header(RESOURCE_UNIT, units.to_string())
 }

@@ -40,7 +40,7 @@ pub(crate) struct Outgoing {
     pub body: Option<Json>,
     /// A `text/plain` body instead (a `$count` segment's number).
     pub text: Option<String>,
-    /// Cut the connection instead of sending the body.
+    /// Cut the connection before the status line (`status` is then 0).
     pub reset: bool,
     /// The write was applied and answered with this status, but the client was sent this
     /// response instead (a lost response).
@@ -71,10 +71,10 @@ impl Outgoing {
         }
     }
 
-    /// A cut connection: nothing is answered.
-    pub fn reset(status: u16) -> Self {
+    /// A cut connection: nothing is answered, not even a status line, so `status` is 0.
+    pub fn reset() -> Self {
         Self {
-            status,
+            status: 0,
             headers: Vec::new(),
             body: None,
             text: None,

@@ -23,7 +23,7 @@ pub struct RequestRecord {
     pub method: String,
     /// Path and query, e.g. `/v1.0/groups/…/assignLicense`.
     pub path: String,
-    /// Status answered.
+    /// Status answered; 0 when no status line was sent (`connection_reset`).
     pub status: u16,
     /// Time taken, milliseconds.
     pub duration_ms: f64,
@@ -40,6 +40,10 @@ pub struct RequestRecord {
     /// 2xx, even when that answer was then lost).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied: Option<bool>,
+    /// The connection was cut before any status line: by an injected reset (`resetRate`,
+    /// before the route ran) or as a lost answer (`lostResponseReset`, after it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub connection_reset: bool,
     /// The write was applied but its answer was lost: the client got `status` (or a cut
     /// connection) instead of `real_status`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

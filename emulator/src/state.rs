@@ -9,7 +9,9 @@
 //!   DependencyViolation, ProhibitedInUsageLocationViolation);
 //! - a user consumes one seat per SKU whatever the number of sources; enabled plans are the
 //!   union across sources;
-//! - users without `usageLocation` are licensed in the tenant's default location;
+//! - users without `usageLocation` are licensed in the tenant's default location; a direct
+//!   assignment needs a usage location, and one where the SKU is prohibited is refused at
+//!   once (a group's is a ProhibitedInUsageLocationViolation of the member);
 //! - errors stay until the user is processed again (a group change or a reprocess);
 //! - groups can contain groups, but group-based licensing reaches only a group's direct
 //!   user members: a nested group's members never get the outer group's licences
@@ -26,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{Value as Json, json};
 
 use crate::continuity::{Cause, ContinuityLog, PlanLoss, lost_plans};
-use crate::tenant::{AssignedLicense, SkuFile, TenantFile};
+use crate::tenant::{AssignedLicense, GroupFile, SkuFile, TenantFile, UserFile};
 
 /// Licence processing states of a group.
 pub const QUEUED: &str = "QueuedForProcessing";
@@ -134,6 +136,15 @@ fn bad_request(message: impl Into<String>) -> Rejection {
     Rejection {
         status: 400,
         code: "Request_BadRequest",
+        message: message.into(),
+    }
+}
+
+/// An object that already exists (the admin API's 409).
+fn conflict(message: impl Into<String>) -> Rejection {
+    Rejection {
+        status: 409,
+        code: "Request_ObjectConflict",
         message: message.into(),
     }
 }
@@ -472,15 +483,34 @@ impl Directory {
         read_after_write: std::time::Duration,
     ) -> Result<u64, Rejection> {
         let group = self.groups.get(group_id).ok_or_else(|| not_found(group_id))?;
-        if !group.file.security_enabled {
+        let licenses = self.group_licenses_after(&group.file, change)?;
+        let group = self.groups.get_mut(group_id).expect("checked");
+        if !read_after_write.is_zero() {
+            let previous = group.file.assigned_licenses.clone();
+            group.stale_view = Some((std::time::Instant::now() + read_after_write, previous));
+        }
+        group.file.assigned_licenses = licenses;
+        group.processing_state = QUEUED;
+        group.generation += 1;
+        Ok(group.generation)
+    }
+
+    /// The licences `group` holds after `change`, if Graph accepts the change: only
+    /// security-enabled groups hold licences, the checks shared with user assignLicense,
+    /// and an add-on needs its prerequisite plan in the same group.
+    fn group_licenses_after(
+        &self,
+        group: &GroupFile,
+        change: &LicenseChange,
+    ) -> Result<Vec<AssignedLicense>, Rejection> {
+        if !group.security_enabled {
             return Err(bad_request(
                 "Licenses can only be assigned to security groups and to Microsoft 365 groups that are security-enabled (securityEnabled=true).",
             ));
         }
         self.check_change(change, "group")?;
-        let mut licenses = group.file.assigned_licenses.clone();
+        let mut licenses = group.assigned_licenses.clone();
         self.apply_change(&mut licenses, change);
-        // An add-on needs its prerequisite plan in the same group (synchronous rejection).
         for license in &licenses {
             let sku = self.sku(&license.sku_id).expect("checked");
             if sku.requires_any_service_plan.is_empty() {
@@ -495,15 +525,7 @@ impl Directory {
                 )));
             }
         }
-        let group = self.groups.get_mut(group_id).expect("checked");
-        if !read_after_write.is_zero() {
-            let previous = group.file.assigned_licenses.clone();
-            group.stale_view = Some((std::time::Instant::now() + read_after_write, previous));
-        }
-        group.file.assigned_licenses = licenses;
-        group.processing_state = QUEUED;
-        group.generation += 1;
-        Ok(group.generation)
+        Ok(licenses)
     }
 
     /// Checks and applies a direct licence change for a user, then evaluates the user.
@@ -513,12 +535,39 @@ impl Directory {
         change: &LicenseChange,
         cause: &Cause,
     ) -> Result<(), Rejection> {
+        self.change_direct_licenses(user_id, change, cause, Seats::Checked)
+    }
+
+    /// A direct licence change with every check of user assignLicense; `seats` says whether
+    /// an added SKU needs a free seat.
+    fn change_direct_licenses(
+        &mut self,
+        user_id: &str,
+        change: &LicenseChange,
+        cause: &Cause,
+        seats: Seats,
+    ) -> Result<(), Rejection> {
         let user = self.users.get(user_id).ok_or_else(|| not_found(user_id))?;
         self.check_change(change, "user")?;
         if !change.add.is_empty() && user.file.usage_location.is_none() {
             return Err(bad_request(
                 "License assignment cannot be done for user with invalid usage location.",
             ));
+        }
+        if let Some(location) = &user.file.usage_location {
+            for license in &change.add {
+                let sku = self.sku(&license.sku_id).expect("checked");
+                if sku
+                    .prohibited_usage_locations
+                    .iter()
+                    .any(|l| l.eq_ignore_ascii_case(location))
+                {
+                    return Err(bad_request(format!(
+                        "License {} ({}) cannot be assigned to a user whose usage location is {location}: its services are not available in that location.",
+                        sku.sku_part_number, sku.sku_id
+                    )));
+                }
+            }
         }
         for sku_id in &change.remove {
             if !user.direct.iter().any(|l| l.sku_id.eq_ignore_ascii_case(sku_id)) {
@@ -536,7 +585,10 @@ impl Directory {
         for license in &change.add {
             let sku = self.sku(&license.sku_id).expect("checked");
             let holds = user.effective.contains_key(&sku.sku_id);
-            if !holds && self.consumed.get(&sku.sku_id).copied().unwrap_or(0) >= sku.prepaid_units.enabled {
+            if seats == Seats::Checked
+                && !holds
+                && self.consumed.get(&sku.sku_id).copied().unwrap_or(0) >= sku.prepaid_units.enabled
+            {
                 return Err(bad_request(format!(
                     "Subscription with SKU {} does not have any available licenses.",
                     sku.sku_id
@@ -575,6 +627,118 @@ impl Directory {
         self.users.get_mut(user_id).expect("checked").direct = direct;
         self.evaluate_user(user_id, cause);
         Ok(())
+    }
+
+    /// Adds a user, as an administrator created them long ago (the admin API builds test
+    /// tenants with it). `file.assigned_licenses` are direct licences held since then: they
+    /// pass every check of a direct assignment (usage location, SKUs and plans, conflicts)
+    /// but the seat count, which a tenant can exceed after seats are cancelled. Refused: an
+    /// ID or sign-in name already taken (409).
+    pub fn create_user(&mut self, mut file: UserFile, cause: &Cause) -> Result<String, Rejection> {
+        if self.object_exists(&file.id) {
+            return Err(conflict(format!("An object with ID {} already exists.", file.id)));
+        }
+        if self.users.values().any(|u| {
+            u.file
+                .user_principal_name
+                .eq_ignore_ascii_case(&file.user_principal_name)
+        }) {
+            return Err(conflict(format!(
+                "A user with userPrincipalName {} already exists.",
+                file.user_principal_name
+            )));
+        }
+        let licenses = std::mem::take(&mut file.assigned_licenses);
+        let id = file.id.clone();
+        let user = User {
+            file,
+            direct: Vec::new(),
+            effective: BTreeMap::new(),
+            states: Vec::new(),
+        };
+        self.users.insert(id.clone(), user);
+        if !licenses.is_empty() {
+            let change = LicenseChange {
+                add: licenses,
+                remove: Vec::new(),
+            };
+            if let Err(rejection) = self.change_direct_licenses(&id, &change, cause, Seats::Ignored) {
+                self.users.remove(&id);
+                return Err(rejection);
+            }
+        }
+        Ok(id)
+    }
+
+    /// Adds a group with its members and licences, checked as group assignLicense checks
+    /// them, then processes its user members as Entra would. Refused: an ID already taken
+    /// (409), an unknown member or nested group (400).
+    pub fn create_group(&mut self, mut file: GroupFile, cause: &Cause) -> Result<String, Rejection> {
+        if self.object_exists(&file.id) {
+            return Err(conflict(format!("An object with ID {} already exists.", file.id)));
+        }
+        let mut members: Vec<String> = Vec::new();
+        for id in &file.members {
+            let user = self
+                .user_id(id)
+                .filter(|u| u.eq_ignore_ascii_case(id))
+                .ok_or_else(|| bad_request(format!("No user with ID {id}: members are user IDs.")))?;
+            if !members.contains(&user) {
+                members.push(user);
+            }
+        }
+        let mut group_members: Vec<String> = Vec::new();
+        for id in &file.group_members {
+            let group = self
+                .group_id(id)
+                .ok_or_else(|| bad_request(format!("No group with ID {id}: groupMembers are group IDs.")))?;
+            if !group_members.contains(&group) {
+                group_members.push(group);
+            }
+        }
+        let change = LicenseChange {
+            add: std::mem::take(&mut file.assigned_licenses),
+            remove: Vec::new(),
+        };
+        if !change.add.is_empty() {
+            file.assigned_licenses = self.group_licenses_after(&file, &change)?;
+        }
+        file.members = members;
+        file.group_members = group_members;
+        let id = file.id.clone();
+        let order = self.group_order.len();
+        for member in &file.members {
+            self.memberships.entry(member.clone()).or_default().push(order);
+        }
+        self.group_order.push(id.clone());
+        let group = Group {
+            file,
+            processing_state: COMPLETE,
+            generation: 0,
+            stale_view: None,
+            order,
+        };
+        self.groups.insert(id.clone(), group);
+        self.process_group(&id, cause);
+        Ok(id)
+    }
+
+    /// Sets or clears a user's usage location. Licences are not evaluated again: as with
+    /// any change that can clear or cause a licence error, the new location counts the
+    /// next time the user is processed (a group or membership change, or a reprocess).
+    /// Returns the user's ID.
+    pub fn set_usage_location(&mut self, user_id: &str, location: Option<String>) -> Result<String, Rejection> {
+        let id = self.user_id(user_id).ok_or_else(|| not_found(user_id))?;
+        self.users.get_mut(&id).expect("found").file.usage_location = location;
+        Ok(id)
+    }
+
+    /// Whether a user or group has this ID (directory object IDs are unique across types).
+    fn object_exists(&self, id: &str) -> bool {
+        self.users
+            .keys()
+            .chain(self.groups.keys())
+            .any(|existing| existing.eq_ignore_ascii_case(id))
     }
 
     /// Upserts `add` (a SKU already present gets the posted disabled plans, plus the SKU's
@@ -838,6 +1002,14 @@ impl Directory {
             "users": self.users.values().map(|u| self.user_json(u)).collect::<Vec<_>>(),
         })
     }
+}
+
+/// Whether a direct assignment needs a free seat: one made now does; a licence seeded as
+/// held since long ago does not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seats {
+    Checked,
+    Ignored,
 }
 
 /// The body of an assignLicense call, validated.
@@ -1287,5 +1459,292 @@ mod tests {
             license(E3, &[]),
             "other SKUs store what was posted"
         );
+    }
+
+    const PILOT: &str = "6031c2b5-8e7f-4091-bc23-000000000006";
+    const AAD_P2: &str = "84a661c4-e949-4bd2-a560-ed7766fcaf2b";
+    const EXCHANGE_STANDARD: &str = "4b9405b0-7788-4568-add1-99614e613b69";
+    const EXCHANGE_PLAN_2: &str = "efb87545-963c-4e0d-99df-69c6916d9eb0";
+    const ALEX: &str = "a1b2c3d4-0002-4000-8000-000000000002";
+
+    fn remove(sku: &str) -> LicenseChange {
+        LicenseChange {
+            add: vec![],
+            remove: vec![sku.into()],
+        }
+    }
+
+    /// One licence source of a user: (source group, disabled plans, state, error).
+    type Source = (Option<String>, Vec<String>, &'static str, Option<&'static str>);
+
+    /// The user's states of one SKU.
+    fn sources(d: &Directory, user: &str, sku: &str) -> Vec<Source> {
+        d.users[user]
+            .states
+            .iter()
+            .filter(|s| s.sku_id == sku)
+            .map(|s| (s.assigned_by_group.clone(), s.disabled_plans.clone(), s.state, s.error))
+            .collect()
+    }
+
+    fn plans_of(d: &Directory, sku: &str) -> Vec<String> {
+        d.sku(sku)
+            .unwrap()
+            .service_plans
+            .iter()
+            .map(|p| p.service_plan_id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn direct_and_inherited_licences_of_one_sku_share_one_seat_and_keep_their_own_states() {
+        let mut d = directory();
+        // Lee inherits ENTERPRISEPACK (Yammer disabled) from Engineering.
+        d.change_user_licenses(LEE, &add(E3), &cause()).unwrap();
+        assert_eq!(
+            d.consumed.get(E3).copied(),
+            Some(4),
+            "no second seat for a second source"
+        );
+        change_group(&mut d, PILOT, vec![license(E3, &[SWAY])], &[]);
+        d.change_members(PILOT, &[LEE.into()], &[], &cause()).unwrap();
+        assert_eq!(d.consumed.get(E3).copied(), Some(4), "nor for a third");
+        assert_eq!(
+            sources(&d, LEE, E3),
+            vec![
+                (None, vec![], "Active", None),
+                (Some(ENGINEERING.into()), vec![YAMMER.into()], "Active", None),
+                (Some(PILOT.into()), vec![SWAY.into()], "Active", None),
+            ]
+        );
+        assert_eq!(
+            d.users[LEE].effective[E3],
+            Vec::<String>::new(),
+            "the union of enabled plans"
+        );
+        let json = d.user_json(&d.users[LEE]);
+        assert_eq!(json["assignedLicenses"], json!([{"skuId": E3, "disabledPlans": []}]));
+        assert_eq!(json["licenseAssignmentStates"][0]["assignedByGroup"], Json::Null);
+        assert_eq!(json["licenseAssignmentStates"][0]["error"], "None");
+
+        d.change_user_licenses(LEE, &remove(E3), &cause()).unwrap();
+        assert_eq!(d.consumed.get(E3).copied(), Some(4), "the seat stays with the groups");
+        assert_eq!(
+            d.users[LEE].effective[E3],
+            Vec::<String>::new(),
+            "Engineering and Pilot cover every plan"
+        );
+        assert_eq!(d.users[LEE].states.len(), 2);
+        assert!(take_losses(&mut d).is_empty(), "no plan was only the direct licence's");
+    }
+
+    #[test]
+    fn removing_the_direct_licence_loses_exactly_the_plans_only_it_enabled() {
+        let mut d = directory();
+        d.change_user_licenses(LEE, &add(E3), &cause()).unwrap();
+        assert!(take_losses(&mut d).is_empty());
+        d.change_user_licenses(LEE, &remove(E3), &cause()).unwrap();
+        assert_eq!(d.consumed.get(E3).copied(), Some(4));
+        assert_eq!(
+            d.users[LEE].effective[E3],
+            vec![YAMMER.to_owned()],
+            "Engineering's plans"
+        );
+        assert_eq!(
+            take_losses(&mut d),
+            every(&[LEE.to_owned()], &[YAMMER]),
+            "only Yammer was the direct licence's alone"
+        );
+
+        d.change_user_licenses(
+            LEE,
+            &LicenseChange {
+                add: vec![license(E3, &[YAMMER, SWAY])],
+                remove: vec![],
+            },
+            &cause(),
+        )
+        .unwrap();
+        d.change_user_licenses(LEE, &remove(E3), &cause()).unwrap();
+        assert!(
+            take_losses(&mut d).is_empty(),
+            "the group enables more than the direct licence did"
+        );
+    }
+
+    #[test]
+    fn a_direct_licence_serves_while_the_inherited_one_is_in_mutually_exclusive_violation() {
+        let mut d = directory();
+        // Adele holds ENTERPRISEPACK without Exchange Plan 2, and Exchange Plan 1, directly.
+        let direct = LicenseChange {
+            add: vec![license(E3, &[EXCHANGE_PLAN_2]), license(EXCHANGE_STANDARD, &[])],
+            remove: vec![],
+        };
+        d.change_user_licenses(ADELE, &direct, &cause()).unwrap();
+        let seats = d.consumed[E3];
+        change_group(&mut d, SALES, vec![license(E3, &[])], &[]);
+        assert_eq!(
+            sources(&d, ADELE, E3),
+            vec![
+                (None, vec![EXCHANGE_PLAN_2.into()], "Active", None),
+                (Some(SALES.into()), vec![], "Error", Some("MutuallyExclusiveViolation")),
+            ]
+        );
+        assert_eq!(
+            d.users[ADELE].effective[E3],
+            vec![EXCHANGE_PLAN_2.to_owned()],
+            "the direct licence serves"
+        );
+        assert_eq!(d.members_with_errors(SALES), vec![ADELE.to_owned()]);
+        assert_eq!(d.consumed[E3], seats + 1, "Alex's new seat; Adele keeps her one");
+        take_losses(&mut d);
+
+        d.change_user_licenses(ADELE, &remove(E3), &cause()).unwrap();
+        assert!(
+            !d.users[ADELE].effective.contains_key(E3),
+            "the group's licence is still in error"
+        );
+        assert_eq!(d.consumed[E3], seats, "Adele's seat is freed");
+        let still_enabled = plans_of(&d, EXCHANGE_STANDARD);
+        let lost: Vec<String> = plans_of(&d, E3)
+            .into_iter()
+            .filter(|p| p != EXCHANGE_PLAN_2 && !still_enabled.contains(p))
+            .collect();
+        assert_eq!(take_losses(&mut d), every(&[ADELE.to_owned()], &lost));
+    }
+
+    #[test]
+    fn a_direct_licence_serves_while_the_inherited_one_is_in_count_violation() {
+        let mut d = directory();
+        d.change_user_licenses(LEE, &add(AAD_P1), &cause()).unwrap();
+        // AAD_PREMIUM_P2 has two seats, both taken.
+        d.change_user_licenses(ADELE, &add(AAD_P2), &cause()).unwrap();
+        d.change_user_licenses(ALEX, &add(AAD_P2), &cause()).unwrap();
+        change_group(&mut d, PILOT, vec![license(AAD_P1, &[]), license(AAD_P2, &[])], &[]);
+        d.change_members(PILOT, &[LEE.into()], &[], &cause()).unwrap();
+        assert_eq!(
+            sources(&d, LEE, AAD_P1),
+            vec![
+                (None, vec![], "Active", None),
+                (Some(PILOT.into()), vec![], "Error", Some("CountViolation")),
+            ],
+            "all of the group's SKUs or none"
+        );
+        assert!(d.users[LEE].effective.contains_key(AAD_P1) && !d.users[LEE].effective.contains_key(AAD_P2));
+        assert_eq!(d.consumed[AAD_P1], 1);
+        take_losses(&mut d);
+
+        d.change_user_licenses(LEE, &remove(AAD_P1), &cause()).unwrap();
+        assert!(!d.users[LEE].effective.contains_key(AAD_P1));
+        assert_eq!(d.consumed[AAD_P1], 0);
+        assert_eq!(take_losses(&mut d), every(&[LEE.to_owned()], &plans_of(&d, AAD_P1)));
+        assert_eq!(sources(&d, LEE, AAD_P1)[0].3, Some("CountViolation"), "still in error");
+    }
+
+    #[test]
+    fn a_direct_assignment_in_a_prohibited_usage_location_is_refused_and_changes_nothing() {
+        let mut d = directory();
+        let nestor = "a1b2c3d4-0008-4000-8000-000000000008"; // IR
+        let spe_e5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"; // prohibited in IR
+        let change = LicenseChange {
+            add: vec![license(AAD_P1, &[]), license(spe_e5, &[])],
+            remove: vec![],
+        };
+        let refused = d.change_user_licenses(nestor, &change, &cause()).unwrap_err();
+        assert_eq!((refused.status, refused.code), (400, "Request_BadRequest"));
+        assert_eq!(
+            refused.message,
+            "License SPE_E5 (06ebc4ee-1bb5-47dd-8120-11324bc54e06) cannot be assigned to a user whose usage location is IR: its services are not available in that location."
+        );
+        assert!(d.users[nestor].direct.is_empty() && d.users[nestor].effective.is_empty());
+        assert_eq!(
+            d.consumed.get(AAD_P1).copied().unwrap_or(0),
+            0,
+            "not even the allowed SKU"
+        );
+        d.change_user_licenses(nestor, &add(AAD_P1), &cause()).unwrap();
+    }
+
+    fn user_file(id: &str, upn: &str, location: Option<&str>, licenses: Vec<AssignedLicense>) -> UserFile {
+        UserFile {
+            id: id.into(),
+            display_name: upn.into(),
+            user_principal_name: upn.into(),
+            mail: None,
+            usage_location: location.map(str::to_owned),
+            assigned_licenses: licenses,
+        }
+    }
+
+    #[test]
+    fn created_users_hold_seeded_licences_without_a_seat_check_and_are_refused_whole() {
+        let mut d = directory();
+        for n in 0..3 {
+            let user = user_file(
+                &format!("b0000000-0000-4000-8000-00000000000{n}"),
+                &format!("seeded{n}@contoso.example"),
+                Some("US"),
+                vec![license(AAD_P2, &[])],
+            );
+            d.create_user(user, &cause()).unwrap();
+        }
+        assert_eq!(d.consumed[AAD_P2], 3, "more than the two seats: held since long ago");
+        let taken = d
+            .create_user(user_file(ADELE, "new@contoso.example", None, vec![]), &cause())
+            .unwrap_err();
+        assert_eq!(taken.status, 409);
+        let same_name = user_file(
+            "b0000000-0000-4000-8000-000000000009",
+            "SEEDED0@contoso.example",
+            None,
+            vec![],
+        );
+        assert_eq!(d.create_user(same_name, &cause()).unwrap_err().status, 409);
+        let prohibited = user_file(
+            "b0000000-0000-4000-8000-00000000000a",
+            "ir@contoso.example",
+            Some("IR"),
+            vec![
+                license(AAD_P1, &[]),
+                license("06ebc4ee-1bb5-47dd-8120-11324bc54e06", &[]),
+            ],
+        );
+        assert_eq!(d.create_user(prohibited, &cause()).unwrap_err().status, 400);
+        assert!(
+            !d.users.contains_key("b0000000-0000-4000-8000-00000000000a"),
+            "no half-made user"
+        );
+        assert_eq!(d.consumed.get(AAD_P1).copied().unwrap_or(0), 0);
+    }
+
+    #[test]
+    fn created_groups_process_their_user_members_and_take_part_like_any_group() {
+        let mut d = directory();
+        let group = GroupFile {
+            id: "c0000000-0000-4000-8000-000000000001".into(),
+            display_name: "Licensing".into(),
+            description: None,
+            security_enabled: true,
+            mail_enabled: false,
+            group_types: vec![],
+            mail: None,
+            members: vec![ADELE.into(), ADELE.to_uppercase()],
+            group_members: vec![SALES.into()],
+            assigned_licenses: vec![license(AAD_P1, &[])],
+        };
+        let id = d.create_group(group.clone(), &cause()).unwrap();
+        assert_eq!(d.groups[&id].file.members, vec![ADELE.to_owned()], "once, as stored");
+        assert_eq!(d.groups[&id].processing_state, COMPLETE);
+        assert_eq!(d.consumed[AAD_P1], 1, "Adele only: Sales is nested");
+        d.change_members(&id, &[LEE.into()], &[ADELE.into()], &cause()).unwrap();
+        assert!(d.users[LEE].effective.contains_key(AAD_P1) && !d.users[ADELE].effective.contains_key(AAD_P1));
+        assert_eq!(d.create_group(group.clone(), &cause()).unwrap_err().status, 409);
+        let unknown = GroupFile {
+            id: "c0000000-0000-4000-8000-000000000002".into(),
+            members: vec!["a1b2c3d4-0009-4000-8000-000000000009".into()],
+            ..group
+        };
+        assert_eq!(d.create_group(unknown, &cause()).unwrap_err().status, 400);
+        assert!(!d.groups.contains_key("c0000000-0000-4000-8000-000000000002"));
     }
 }

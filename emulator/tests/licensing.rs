@@ -277,3 +277,25 @@ async fn concurrent_writes_to_one_group_lose_no_update() {
     expected.sort_unstable();
     assert_eq!(assigned, expected);
 }
+
+#[tokio::test]
+async fn user_assign_license_refuses_a_sku_prohibited_in_the_usage_location_at_once() {
+    let h = Harness::start().await;
+    let nestor = "a1b2c3d4-0008-4000-8000-000000000008"; // usage location IR
+    let spe_e5 = "06ebc4ee-1bb5-47dd-8120-11324bc54e06"; // prohibited in IR
+    let before = h.emulator.state();
+    let path = format!("/users/{nestor}/assignLicense");
+    let (status, body) = h.post(&path, &assign(&[(AAD_P1, &[]), (spe_e5, &[])], &[])).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("Request_BadRequest"))
+    );
+    assert!(
+        message(&body).contains("SPE_E5") && message(&body).contains(spe_e5) && message(&body).contains(" IR"),
+        "{body}"
+    );
+    assert_eq!(h.emulator.state(), before, "nothing changed, not even the allowed SKU");
+    assert_eq!(h.last_logged(&path).applied, Some(false));
+    let (status, _) = h.post(&path, &assign(&[(AAD_P1, &[])], &[])).await;
+    assert_eq!(status, 200, "other SKUs may be used there");
+}

@@ -150,9 +150,79 @@ async fn a_cut_connection_also_hides_an_applied_write() {
     assert!(sent.await.is_err(), "the connection is cut");
     let logged = h.last_logged(&path);
     assert_eq!(
-        (logged.applied, logged.lost_response, logged.real_status),
-        (Some(true), true, Some(202))
+        (
+            logged.status,
+            logged.connection_reset,
+            logged.applied,
+            logged.lost_response,
+            logged.real_status
+        ),
+        (0, true, Some(true), true, Some(202)),
+        "no status was sent, the write was applied"
     );
     let (_, group) = h.get(&format!("/groups/{SALES}?$select=assignedLicenses")).await;
     assert_eq!(group["assignedLicenses"][0]["skuId"], AAD_P1);
+}
+
+#[tokio::test]
+async fn a_connection_reset_before_the_route_is_logged_as_not_applied_and_without_a_status() {
+    let h = Harness::start().await;
+    h.admin(reqwest::Method::POST, "faults", json!({"resetRate": 1.0}))
+        .await;
+    let path = format!("/groups/{SALES}/assignLicense");
+    let sent = async {
+        h.http
+            .post(h.url(&path))
+            .bearer_auth(&h.token)
+            .json(&assign(&[(AAD_P1, &[])], &[]))
+            .send()
+            .await?
+            .bytes()
+            .await
+    };
+    assert!(sent.await.is_err(), "the connection is cut");
+    assert_eq!(raw_reply(&h).await, b"", "not even a status line");
+    let read = h.last_logged("/subscribedSkus");
+    assert_eq!(
+        (read.status, read.connection_reset, read.applied),
+        (0, true, None),
+        "a read is no write"
+    );
+    h.admin(reqwest::Method::POST, "faults", json!({"resetRate": 0.0}))
+        .await;
+    let logged = h.last_logged(&path);
+    assert_eq!(
+        (logged.status, logged.applied, logged.lost_response, logged.real_status),
+        (0, Some(false), false, None),
+        "the route never ran: nothing applied, no status sent"
+    );
+    let (_, group) = h.get(&format!("/groups/{SALES}?$select=assignedLicenses")).await;
+    assert_eq!(group["assignedLicenses"], json!([]), "indeed not applied");
+    let log = h.admin(reqwest::Method::GET, "requests", json!(null)).await;
+    let entry = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .rfind(|r| r["path"] == format!("/v1.0{path}"))
+        .unwrap();
+    assert_eq!(
+        (&entry["status"], &entry["applied"], &entry["connectionReset"]),
+        (&json!(0), &json!(false), &json!(true)),
+        "the admin API's JSON"
+    );
+}
+
+/// Everything the emulator sends back to a bare `GET /v1.0/subscribedSkus`.
+async fn raw_reply(h: &Harness) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = h.emulator.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /v1.0/subscribedSkus HTTP/1.1\r\nHost: emulator\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+        h.token
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply).await;
+    reply
 }
