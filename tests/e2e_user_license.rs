@@ -252,3 +252,41 @@ fn imported_direct_licences_are_readable_and_plan_empty() {
     );
     assert_eq!(writes(&graph), writes_before, "importing writes nothing");
 }
+
+#[test]
+fn the_user_licenses_data_source_tells_direct_from_inherited() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace("the_user_licenses_data_source_tells_direct_from_inherited", &graph) else {
+        return;
+    };
+    // Lee: ENTERPRISEPACK from Engineering (Yammer off) and directly (every plan on).
+    let status = graph.graph_post(
+        &format!("/users/{LEE}/assignLicense"),
+        &json!({"addLicenses": [{"skuId": E3, "disabledPlans": []}], "removeLicenses": []}),
+    );
+    assert_eq!(status, 200);
+    let config = format!(
+        "{HEADER}\ndata \"entra_user_licenses\" \"lee\" {{\n  user_id = \"lee@contoso.example\"\n}}\noutput \"licenses\" {{\n  value = data.entra_user_licenses.lee.licenses\n}}\n"
+    );
+    std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    let outputs: Json = serde_json::from_str(&ws.ok(&["output", "-json"])).unwrap();
+    let licenses = outputs["licenses"]["value"].as_array().unwrap();
+    assert_eq!(licenses.len(), 1, "{licenses:?}");
+    let e3 = &licenses[0];
+    assert_eq!(e3["sku_part_number"], "ENTERPRISEPACK");
+    assert_eq!(e3["direct"], true);
+    assert_eq!(e3["group_ids"], json!([ENGINEERING]));
+    let sources = e3["sources"].as_array().unwrap();
+    assert_eq!(sources.len(), 2);
+    assert_eq!(sources[0]["assigned_by_group"], Json::Null, "direct first");
+    assert_eq!(sources[0]["disabled_plans"], json!([]));
+    assert_eq!(sources[1]["assigned_by_group"], ENGINEERING);
+    assert_eq!(sources[1]["disabled_plans"], json!(["YAMMER_ENTERPRISE"]));
+    assert_eq!(sources[1]["state"], "Active");
+    let enabled = e3["enabled_plans"].as_array().unwrap();
+    assert!(
+        enabled.contains(&json!("YAMMER_ENTERPRISE")),
+        "the union of both sources"
+    );
+}

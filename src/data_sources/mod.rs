@@ -3,3 +3,4 @@
 pub mod group;
 pub mod group_licenses;
 pub mod subscribed_skus;
+pub mod user_licenses;

@@ -170,6 +170,7 @@ impl Provider for EntraProvider {
             Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus),
             Arc::new(crate::data_sources::group_licenses::GroupLicenses),
             Arc::new(crate::data_sources::group::GroupByName),
+            Arc::new(crate::data_sources::user_licenses::UserLicenses),
         ]
     }
 }
@@ -199,7 +200,7 @@ mod tests {
             .into_iter()
             .map(|a| (a.type_name(), a.model_type(), a.schema()));
         let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
-        assert_eq!(all.len(), 7);
+        assert_eq!(all.len(), 8);
         for (name, model, schema) in all {
             assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
         }
