@@ -353,12 +353,14 @@ impl Directory {
             let mut error = None;
             for license in licenses {
                 let Some(sku) = self.sku(&license.sku_id) else { continue };
-                if !tentative.contains_key(&sku.sku_id) {
-                    let used_by_others = self.consumed.get(&sku.sku_id).copied().unwrap_or(0)
-                        - u32::from(previously.contains(&sku.sku_id));
-                    if used_by_others >= sku.prepaid_units.enabled {
-                        error = error.or(Some("CountViolation"));
-                    }
+                // A seat is needed only by a user who holds none of this SKU yet: a user
+                // keeps the seat it consumes while any source remains, even when the
+                // tenant is over-consumed (seats reduced below use).
+                if !tentative.contains_key(&sku.sku_id)
+                    && !previously.contains(&sku.sku_id)
+                    && self.consumed.get(&sku.sku_id).copied().unwrap_or(0) >= sku.prepaid_units.enabled
+                {
+                    error = error.or(Some("CountViolation"));
                 }
                 if sku
                     .prohibited_usage_locations
@@ -1109,6 +1111,43 @@ mod tests {
             .enabled = 10;
         d.evaluate_user(&failing[0], &cause());
         assert!(d.members_with_errors(SALES).is_empty());
+    }
+
+    #[test]
+    fn a_held_seat_stays_when_a_source_goes_even_in_an_over_consumed_tenant() {
+        let mut d = directory();
+        // Adele, a member of Sales with a usage location.
+        let user = "a1b2c3d4-0001-4000-8000-000000000001".to_owned();
+        // Direct E5, then the same from Sales: one seat.
+        d.change_user_licenses(&user, &add(E5), &cause()).unwrap();
+        d.change_group_licenses(SALES, &add(E5), Default::default()).unwrap();
+        d.process_group(SALES, &cause());
+        let used = d.consumed[E5];
+        // The subscription shrinks below what is in use (seats reduced at renewal).
+        d.skus
+            .iter_mut()
+            .find(|s| s.sku_id == E5)
+            .unwrap()
+            .prepaid_units
+            .enabled = used - 1;
+        let direct_only = LicenseChange {
+            add: vec![],
+            remove: vec![E5.into()],
+        };
+        assert!(
+            !d.users[&user].in_error_from(SALES),
+            "a direct holder needs no new seat"
+        );
+        d.change_user_licenses(&user, &direct_only, &cause()).unwrap();
+        assert!(
+            d.users[&user].effective.contains_key(E5),
+            "still licensed from the group"
+        );
+        assert!(
+            !d.users[&user].in_error_from(SALES),
+            "no CountViolation for a seat already held"
+        );
+        assert_eq!(d.consumed[E5], used, "the seat moved to the group's source");
     }
 
     #[test]
