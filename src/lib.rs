@@ -8,7 +8,7 @@
 //!   about Terraform;
 //! - the product: the licensing core ([`licensing`], free of Terraform types), then
 //!   [`resources`], [`data_sources`] and [`actions`] over it, with [`diagnostics`] and
-//!   [`user_targets`] shared between them, and [`provider`] listing them all.
+//!   [`user_targets`] and [`redundant_licenses`] shared between them, and [`provider`] listing them all.
 //!
 //! [`serve`] is what `main` runs; tests build the same provider with
 //! [`provider::EntraProvider`] and serve it in-process through
@@ -24,6 +24,7 @@ pub mod graph;
 pub mod licensing;
 pub mod member_errors;
 pub mod provider;
+pub mod redundant_licenses;
 pub mod resources;
 pub mod tfplugin;
 pub mod user_targets;
@@ -62,6 +63,10 @@ mod layers {
         ),
         ("member_errors", &["graph", "licensing", "model", "tfplugin"]),
         (
+            "redundant_licenses",
+            &["diagnostics", "graph", "licensing", "model", "tfplugin"],
+        ),
+        (
             "resources",
             &[
                 "diagnostics",
@@ -69,6 +74,7 @@ mod layers {
                 "licensing",
                 "member_errors",
                 "model",
+                "redundant_licenses",
                 "tfplugin",
                 "user_targets",
             ],
@@ -86,7 +92,15 @@ mod layers {
         ),
         (
             "actions",
-            &["diagnostics", "graph", "licensing", "model", "tfplugin", "user_targets"],
+            &[
+                "diagnostics",
+                "graph",
+                "licensing",
+                "model",
+                "redundant_licenses",
+                "tfplugin",
+                "user_targets",
+            ],
         ),
         (
             "provider",

@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::diagnostics::{self, graph_error, group_not_found};
+use crate::licensing::guid::is_user_principal_name;
 use crate::licensing::reprocess::{self, ReprocessFailure, Reprocessed};
 use crate::licensing::{Guid, Tenant};
 use crate::model;
@@ -89,19 +90,6 @@ impl Targets<'_> {
             }
         }
     }
-}
-
-/// `name@domain.tld`, as Entra requires of a user principal name.
-pub fn is_user_principal_name(text: &str) -> bool {
-    let Some((name, domain)) = text.split_once('@') else {
-        return false;
-    };
-    !name.is_empty()
-        && !domain.contains('@')
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !text.chars().any(char::is_whitespace)
 }
 
 /// The diagnostic for a user that could not be reprocessed.

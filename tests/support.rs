@@ -387,6 +387,30 @@ impl BackgroundEmulator {
         })
     }
 
+    /// Calls the emulator's admin API (`/_emulator/...`, no token): the status and the
+    /// JSON body.
+    pub fn admin_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let response = terraform_provider_entra::graph::http_client()
+                .request(method, format!("{}/_emulator{path}", self.emulator.base_url()))
+                .json(body)
+                .send()
+                .await
+                .expect("admin call");
+            let status = response.status().as_u16();
+            (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        })
+    }
+
     /// A Graph POST as the CI application; the status.
     pub fn graph_post(&self, path: &str, body: &serde_json::Value) -> u16 {
         self.graph_call(reqwest::Method::POST, path, Some(body)).0

@@ -14,10 +14,10 @@ use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_e
 use crate::graph::models::SubscribedSku;
 use crate::licensing::catalog::{find_sku, key_for, plan_names};
 use crate::licensing::direct::{Source, direct_licenses, served_with, sources};
+use crate::licensing::guid::is_user_principal_name;
 use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::tfplugin::{Attr, Attribute, Context, DataSource, Diagnostics, Schema, SetOf, TfType};
-use crate::user_targets::is_user_principal_name;
 
 /// The data source.
 pub struct UserLicenses;

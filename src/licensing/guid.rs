@@ -1,4 +1,4 @@
-//! Object, SKU and service-plan IDs.
+//! Object, SKU and service-plan IDs, and the other way users are named (user principal names).
 //!
 //! Graph returns GUIDs in lower case, but users paste them in any case, and the portal
 //! shows some in upper case. A [`Guid`] is parsed once, kept in lower case and compared
@@ -45,6 +45,19 @@ impl From<Guid> for String {
     fn from(guid: Guid) -> String {
         guid.0
     }
+}
+
+/// `name@domain.tld`, as Entra requires of a user principal name.
+pub fn is_user_principal_name(text: &str) -> bool {
+    let Some((name, domain)) = text.split_once('@') else {
+        return false;
+    };
+    !name.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(char::is_whitespace)
 }
 
 #[cfg(test)]

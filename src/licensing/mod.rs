@@ -23,6 +23,7 @@ pub mod direct;
 pub mod eligibility;
 pub mod guid;
 pub mod processing;
+pub mod redundancy;
 pub mod reprocess;
 pub mod review;
 pub mod seats;

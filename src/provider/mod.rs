@@ -156,13 +156,15 @@ impl Provider for EntraProvider {
             Arc::new(crate::resources::group_license_assignment::GroupLicenseAssignment),
             Arc::new(crate::resources::user_license_reprocess::UserLicenseReprocess),
             Arc::new(crate::resources::user_license_assignment::UserLicenseAssignment),
+            Arc::new(crate::resources::redundant_direct_license_removal::RedundantDirectLicenseRemoval),
         ]
     }
 
     fn actions(&self) -> Vec<Arc<dyn ActionHandler<Tenant>>> {
-        vec![Arc::new(
-            crate::actions::user_license_reprocess::UserLicenseReprocessAction,
-        )]
+        vec![
+            Arc::new(crate::actions::user_license_reprocess::UserLicenseReprocessAction),
+            Arc::new(crate::actions::redundant_direct_license_removal::RedundantDirectLicenseRemovalAction),
+        ]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSourceHandler<Tenant>>> {
@@ -200,7 +202,7 @@ mod tests {
             .into_iter()
             .map(|a| (a.type_name(), a.model_type(), a.schema()));
         let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
-        assert_eq!(all.len(), 8);
+        assert_eq!(all.len(), 10);
         for (name, model, schema) in all {
             assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
         }

@@ -2,5 +2,6 @@
 
 pub mod group_license_assignment;
 pub mod license_map;
+pub mod redundant_direct_license_removal;
 pub mod user_license_assignment;
 pub mod user_license_reprocess;

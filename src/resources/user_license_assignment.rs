@@ -39,6 +39,7 @@ use crate::licensing::change::{
 };
 use crate::licensing::continuity::lost_plans;
 use crate::licensing::direct::{direct_licenses, served_with};
+use crate::licensing::guid::is_user_principal_name;
 use crate::licensing::tenant::Written;
 use crate::licensing::{Guid, Tenant};
 use crate::model;
@@ -50,7 +51,6 @@ use crate::tfplugin::{
     Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, PlanRequest,
     PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
 };
-use crate::user_targets::is_user_principal_name;
 
 /// Reads of the user after a write before the change is reported as not yet visible.
 const CONFIRMING_READS: u32 = 6;

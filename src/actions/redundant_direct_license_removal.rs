@@ -1,0 +1,136 @@
+//! Action `entra_redundant_direct_license_removal` (Terraform 1.14+): the removal of the
+//! resource of the same name, invoked rather than stored in state.
+//!
+//! ```hcl
+//! action "entra_redundant_direct_license_removal" "sales" {
+//!   config {
+//!     group_id = entra_group_license_assignment.sales.group_id
+//!     skus     = ["ENTERPRISEPACK"]
+//!   }
+//! }
+//! ```
+//! Invoke it with `terraform apply -invoke=action.entra_redundant_direct_license_removal.sales`.
+//! It surveys when invoked (there is no plan-time list to keep, unlike the resource),
+//! sends one progress message per user, and ends with the diagnostics.
+
+use async_trait::async_trait;
+
+use crate::licensing::Tenant;
+use crate::licensing::redundancy::{self, DirectLicense};
+use crate::model;
+use crate::redundant_licenses::{Inputs, input_attributes, kept_warning, outcome_diagnostics};
+use crate::tfplugin::{Action, Attr, Context, Diagnostics, Progress, Schema, SetOf};
+
+/// The action.
+pub struct RedundantDirectLicenseRemovalAction;
+
+model! {
+    /// The action's `config` block.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct RedundantDirectLicenseRemovalConfig {
+        pub group_id: Attr<String>,
+        pub skus: Attr<SetOf<String>>,
+        pub batch_size: Attr<i64>,
+    }
+}
+
+type Config = RedundantDirectLicenseRemovalConfig;
+
+impl Config {
+    fn inputs(&self) -> Inputs<'_> {
+        Inputs {
+            group_id: &self.group_id,
+            skus: &self.skus,
+            batch_size: &self.batch_size,
+        }
+    }
+}
+
+#[async_trait]
+impl Action<Tenant> for RedundantDirectLicenseRemovalAction {
+    type Model = Config;
+
+    fn type_name(&self) -> &'static str {
+        "entra_redundant_direct_license_removal"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            "Removes the direct licences that a group already fully covers (same SKU, every directly enabled plan enabled by the group, the inherited licence active without error), re-checking each user just before. One progress message per user.",
+            input_attributes(),
+        )
+    }
+
+    async fn validate(&self, _ctx: &Context, config: &Config, diags: &mut Diagnostics) {
+        config.inputs().validate(diags);
+    }
+
+    async fn plan(&self, _ctx: &Context, _tenant: Option<&Tenant>, config: &Config, diags: &mut Diagnostics) {
+        config.inputs().validate(diags);
+    }
+
+    async fn invoke(
+        &self,
+        ctx: &Context,
+        tenant: &Tenant,
+        config: Config,
+        progress: &Progress,
+        diags: &mut Diagnostics,
+    ) {
+        let Some(selection) = config.inputs().selection(ctx, tenant, diags).await else {
+            return;
+        };
+        let Some(survey) = selection.survey(ctx, tenant, diags).await else {
+            return;
+        };
+        let kept: Vec<_> = survey.kept.iter().map(|(l, why)| selection.kept(l, why)).collect();
+        progress
+            .send(format!(
+                "{} covered by the group, {} left in place",
+                crate::diagnostics::count(survey.removable.len(), "direct licence"),
+                kept.len()
+            ))
+            .await;
+        diags.extend(kept_warning(&kept));
+        let total = survey.removable.len();
+        let mut outcomes: Vec<(DirectLicense, redundancy::Outcome)> = Vec::with_capacity(total);
+        for batch in survey.removable.chunks(config.inputs().batch_size()) {
+            let go_on = redundancy::should_go_on(&outcomes, &ctx.cancel);
+            let done = redundancy::remove_batch(
+                &tenant.graph,
+                &ctx.cancel,
+                &selection.group_id,
+                &selection.assigned,
+                batch,
+                go_on,
+            )
+            .await;
+            for (license, outcome) in &done {
+                let result = selection.result(license, outcome);
+                progress
+                    .send(format!(
+                        "[{}/{total}] {} {}: {}",
+                        outcomes.len() + 1,
+                        result.user_principal_name,
+                        result.sku_part_number,
+                        result.outcome
+                    ))
+                    .await;
+                outcomes.push((license.clone(), outcome.clone()));
+            }
+        }
+        outcome_diagnostics(&selection, &outcomes, diags);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tfplugin::TfType;
+
+    #[test]
+    fn the_model_is_the_schema() {
+        let schema = Action::<Tenant>::schema(&RedundantDirectLicenseRemovalAction);
+        assert_eq!(Config::tf_type(), schema.implied_type().without_optional_markers());
+    }
+}
