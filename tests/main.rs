@@ -27,3 +27,4 @@ mod packaging;
 mod protocol_framework;
 mod protocol_handshake;
 mod provider_in_process;
+mod redundancy;
