@@ -679,3 +679,116 @@ async fn import_by_id_and_by_identity_gives_readable_state_and_an_empty_plan() {
         json!([{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER]}])
     );
 }
+
+/// The Terraform 1.14 action `entra_redundant_direct_license_removal`, with the message
+/// shapes of Terraform 1.14: validate, plan and invoke, one progress message per user.
+#[tokio::test]
+async fn the_redundant_direct_license_removal_action_streams_one_message_per_user() {
+    const ACTION: &str = "entra_redundant_direct_license_removal";
+    let h = Harness::start().await;
+    // Three members with ENTERPRISEPACK directly: two as the group assigns it (Yammer off),
+    // one with Yammer on, which the group does not cover.
+    let users: Vec<String> = (0..3).map(|n| format!("d0000000-0000-4000-8000-{n:012}")).collect();
+    for (n, id) in users.iter().enumerate() {
+        let disabled: Vec<&str> = if n == 2 { vec![] } else { vec![YAMMER] };
+        h.emulator
+            .create_user(json!({
+                "id": id,
+                "displayName": format!("Direct {n}"),
+                "userPrincipalName": format!("direct{n}@contoso.example"),
+                "usageLocation": "US",
+                "assignedLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": disabled}],
+            }))
+            .unwrap();
+    }
+    let group = "d0000000-0000-4000-8000-0000000000aa";
+    h.emulator
+        .create_group(json!({
+            "id": group,
+            "displayName": "Action Group",
+            "members": users,
+            "assignedLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER]}],
+        }))
+        .unwrap();
+
+    let mut client = h.server.provider();
+    let schemas = client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let block = schemas.action_schemas[ACTION].schema.clone().unwrap().block.unwrap();
+    let config = Value::object([
+        ("group_id", Value::string(group)),
+        ("skus", Value::Set(vec![Value::string("ENTERPRISEPACK")])),
+        ("batch_size", Value::Number(2_i64.into())),
+    ]);
+    let config = dynamic(&config, &implied_type(&block));
+    let validated = client
+        .validate_action_config(proto::validate_action_config::Request {
+            type_name: ACTION.into(),
+            config: config.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(validated.diagnostics.is_empty(), "{:?}", validated.diagnostics);
+    let planned = client
+        .plan_action(proto::plan_action::Request {
+            action_type: ACTION.into(),
+            config: config.clone(),
+            client_capabilities: Some(proto::ClientCapabilities {
+                deferral_allowed: true,
+                write_only_attributes_allowed: true,
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    let mut events = client
+        .invoke_action(proto::invoke_action::Request {
+            action_type: ACTION.into(),
+            config,
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut progress, mut completed) = (Vec::new(), None);
+    while let Some(event) = events.message().await.unwrap() {
+        match event.r#type.unwrap() {
+            proto::invoke_action::event::Type::Progress(p) => progress.push(p.message),
+            proto::invoke_action::event::Type::Completed(c) => completed = Some(c.diagnostics),
+        }
+    }
+    let per_user: Vec<&String> = progress.iter().filter(|m| m.starts_with('[')).collect();
+    assert_eq!(per_user.len(), 2, "{progress:?}");
+    assert!(
+        per_user.iter().all(|m| m.ends_with("ENTERPRISEPACK: removed")),
+        "{progress:?}"
+    );
+    let completed = completed.expect("the stream ends with Completed");
+    assert!(errors(&completed).is_empty(), "{completed:?}");
+    let kept: Vec<&proto::Diagnostic> = completed
+        .iter()
+        .filter(|d| d.summary == "Direct Licenses Left In Place")
+        .collect();
+    assert_eq!(kept.len(), 1, "{completed:?}");
+    assert!(kept[0].detail.contains("direct2@contoso.example") && kept[0].detail.contains("YAMMER_ENTERPRISE"));
+    let removals: Vec<String> = h
+        .emulator
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/assignLicense"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        removals,
+        [
+            format!("/v1.0/users/{}/assignLicense", users[0]),
+            format!("/v1.0/users/{}/assignLicense", users[1])
+        ]
+    );
+    assert!(h.emulator.continuity().is_empty(), "nobody lost a plan");
+}
