@@ -20,6 +20,8 @@ const EMPTY_PILOT: &str = "6031c2b5-8e7f-4091-bc23-000000000006";
 /// A distribution group (not security-enabled): it cannot hold licences.
 const ANNOUNCEMENTS: &str = "4e1fa093-6c5d-4e7f-9a01-000000000004";
 const ADELE: &str = "a1b2c3d4-0001-4000-8000-000000000001";
+/// Assigns ENTERPRISEPACK (and nothing else) in the Contoso tenant.
+const ENGINEERING: &str = "2c9d8e71-4a3b-4c5d-9e8f-000000000002";
 /// A well-formed object ID that no group in the tenant has.
 const NO_SUCH_GROUP: &str = "00000000-0000-4000-8000-0000000000aa";
 /// The only secrets any case uses: neither may ever be printed.
@@ -144,6 +146,25 @@ fn timeouts(line: &str) -> String {
 
 fn reprocess(lines: &[&str]) -> String {
     block("resource", "entra_user_license_reprocess", lines)
+}
+
+/// `entra_user_license_assignment.bad` with these lines.
+fn user_assignment(lines: &[&str]) -> String {
+    block("resource", "entra_user_license_assignment", lines)
+}
+
+/// `entra_user_license_assignment.bad` for Adele with these licences, one a line.
+fn user_licenses(entries: &[&str]) -> String {
+    let mut lines = vec!["user_id = \"adele@contoso.example\"", "licenses = {"];
+    let entries: Vec<String> = entries.iter().map(|e| format!("  {e}")).collect();
+    lines.extend(entries.iter().map(String::as_str));
+    lines.push("}");
+    user_assignment(&lines)
+}
+
+/// `entra_redundant_direct_license_removal.bad` with these lines.
+fn removal(lines: &[&str]) -> String {
+    block("resource", "entra_redundant_direct_license_removal", lines)
 }
 
 fn data(type_name: &str, lines: &[&str]) -> String {
@@ -326,6 +347,52 @@ fn cases() -> Vec<Case> {
             reprocess(&[&user_ids(ADELE), "triggers = {", "  seats = null", "}"]), at("seats = null")),
         case("reprocess group_id not a GUID", Validate, "Invalid Group ID",
             reprocess(&["group_id = \"Sales\""]), at("group_id = \"Sales\"")),
+        // --- entra_user_license_assignment ----------------------------------------------
+        case("user user_id a bare name", Validate, "Invalid User ID",
+            user_assignment(&["user_id = \"adele\"", "licenses = { \"EMS\" = {} }"]),
+            at("user_id = \"adele\"")).mentions(&["\"adele\""]),
+        case("user without usage location", Plan, "User Has No Usage Location",
+            user_assignment(&["user_id = \"isaiah@contoso.example\"", "licenses = { \"EMS\" = {} }"]),
+            at("user_id = \"isaiah@contoso.example\"")).mentions(&["isaiah@contoso.example", "usageLocation"]),
+        case("user SKU unknown", Plan, "Unknown License SKU",
+            user_licenses(&["\"SPE_E6\" = {}"]),
+            at("\"SPE_E6\" = {}")).mentions(&["Closest part numbers:", "SPE_E5"]),
+        case("user plan not in SKU", Plan, "Service Plan Not In SKU",
+            user_licenses(&["\"SPE_E3\" = { disabled_plans = [\"EXCHANGE_S_STANDARD\"] }"]),
+            at("\"SPE_E3\" = { disabled_plans = [\"EXCHANGE_S_STANDARD\"] }"))
+            .mentions(&["EXCHANGE_S_ENTERPRISE", "disabled_plans"]),
+        case("user both plan lists", Validate, "Conflicting Plan Lists",
+            user_licenses(&["\"SPE_E3\" = { disabled_plans = [\"TEAMS1\"], enabled_plans = [\"SWAY\"] }"]),
+            at("\"SPE_E3\" = { disabled_plans = [\"TEAMS1\"], enabled_plans = [\"SWAY\"] }")),
+        case("user licenses empty", Validate, "No Licenses",
+            user_assignment(&["user_id = \"adele@contoso.example\"", "licenses = {}"]),
+            at("licenses = {}")).mentions(&["user"]),
+        case("user does not exist", Plan, "User Not Found",
+            user_assignment(&["user_id = \"nobody@contoso.example\"", "licenses = { \"EMS\" = {} }"]),
+            at("user_id = \"nobody@contoso.example\"")).mentions(&["nobody@contoso.example"]),
+        case("user Company SKU", Plan, "License SKU Cannot Be Assigned",
+            user_licenses(&["\"MCOPSTNC\" = {}"]),
+            at("\"MCOPSTNC\" = {}")).mentions(&["MCOPSTNC"]),
+        // --- entra_redundant_direct_license_removal -------------------------------------
+        case("removal group_id not a GUID", Validate, "Invalid Group ID",
+            removal(&["group_id = \"Engineering\""]), at("group_id = \"Engineering\"")).mentions(&["entra_group"]),
+        case("removal skus empty", Validate, "No SKUs",
+            removal(&[&format!("group_id = \"{ENGINEERING}\""), "skus = []"]), at("skus = []")),
+        case("removal batch_size 0", Validate, "Batch Size Out Of Range",
+            removal(&[&format!("group_id = \"{ENGINEERING}\""), "batch_size = 0"]), at("batch_size = 0"))
+            .mentions(&["1 to 100"]),
+        case("removal batch_size 101", Validate, "Batch Size Out Of Range",
+            removal(&[&format!("group_id = \"{ENGINEERING}\""), "batch_size = 101"]), at("batch_size = 101"))
+            .mentions(&["1 to 100"]),
+        case("removal SKU the group does not assign", Plan, "SKU Not Assigned By The Group",
+            removal(&[&format!("group_id = \"{ENGINEERING}\""), "skus = [\"SPE_E5\"]"]), at("skus = [\"SPE_E5\"]"))
+            .mentions(&["SPE_E5", "entra_group_license_assignment"]),
+        case("removal SKU unknown", Plan, "Unknown License SKU",
+            removal(&[&format!("group_id = \"{ENGINEERING}\""), "skus = [\"SPE_E7\"]"]), at("skus = [\"SPE_E7\"]"))
+            .mentions(&["SPE_E7", "entra_subscribed_skus"]),
+        case("removal group does not exist", Plan, "Group Not Found",
+            removal(&[&format!("group_id = \"{NO_SUCH_GROUP}\""), "skus = [\"ENTERPRISEPACK\"]"]),
+            at(&format!("group_id = \"{NO_SUCH_GROUP}\""))).mentions(&[NO_SUCH_GROUP]),
         // --- data sources ---------------------------------------------------------------
         case("subscribed SKUs unknown part number", Plan, "Unknown License SKU",
             data("entra_subscribed_skus", &["sku_part_number = \"SPE_E7\""]),
