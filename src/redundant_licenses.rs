@@ -252,6 +252,9 @@ impl Selection {
             Outcome::GroupNoLongerAssigns => "the group no longer assigns this SKU".to_owned(),
             Outcome::Failed(e) => graph_error("Unable to Remove Direct License", e).detail,
             Outcome::NotAttempted => "not tried: the run stopped before this user".to_owned(),
+            Outcome::Interrupted => {
+                "interrupted while the removal was on its way: Graph may or may not have made it; the next run's survey shows".to_owned()
+            }
         };
         RemovalResult {
             user_id: license.user_id.clone(),

@@ -217,3 +217,43 @@ async fn a_direct_removal_whose_answer_was_lost_is_done() {
     assert_eq!(posts, [504, 400], "the lost answer, then the refused retry");
     assert!(direct_holders(&emulator).is_empty());
 }
+
+#[tokio::test]
+async fn an_interrupted_run_starts_no_new_batch_and_records_the_rest_as_not_attempted() {
+    let emulator = tenant_with_covered_members(6).await;
+    let client = client_for(&emulator, secret_credential(CI_APP, "ci-secret-value"));
+    let cancel = CancellationToken::new();
+    let (assigned, survey) = survey(&client, &cancel).await;
+    // Slow Graph; Terraform asks the provider to stop while the first batch is in flight.
+    emulator.set_realism(Realism {
+        latency_ms: 150,
+        ..Realism::default()
+    });
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.cancel();
+    });
+    let group = Guid::parse(GROUP).unwrap();
+    let outcomes = redundancy::remove(&client, &cancel, &group, &assigned, &survey.removable, 2).await;
+    emulator.set_realism(Realism::default());
+    let codes: Vec<&str> = outcomes.iter().map(|(_, o)| o.code()).collect();
+    assert_eq!(codes.len(), 6, "every planned removal has an outcome");
+    assert!(codes[2..].iter().all(|c| *c == "not_attempted"), "{codes:?}");
+    assert!(
+        codes[..2]
+            .iter()
+            .all(|c| ["removed", "interrupted", "not_attempted"].contains(c)),
+        "{codes:?}"
+    );
+    // The record never claims more or less than the tenant shows.
+    let holders = direct_holders(&emulator);
+    for (license, outcome) in &outcomes {
+        match outcome {
+            Outcome::Removed => assert!(!holders.contains(&license.user_id)),
+            Outcome::NotAttempted => assert!(holders.contains(&license.user_id)),
+            _ => {}
+        }
+    }
+    assert!(emulator.continuity().is_empty());
+}

@@ -122,6 +122,9 @@ pub enum Outcome {
     Failed(GraphError),
     /// Not tried: the run stopped before (an unexpected error, or cancelled).
     NotAttempted,
+    /// Cancelled while the removal was on its way: Graph may or may not have made it (the
+    /// next survey shows which).
+    Interrupted,
 }
 
 /// Removes the planned direct licences in batches of `batch_size`, each re-checked right
@@ -197,7 +200,7 @@ async fn remove_one(
     {
         Ok(()) => Outcome::Removed,
         Err(e) if e.is_not_found() => Outcome::UserGone,
-        Err(GraphError::Cancelled) => Outcome::NotAttempted,
+        Err(GraphError::Cancelled) => Outcome::Interrupted,
         // A retried removal whose first attempt went through is refused; read to know.
         Err(e) => match graph.user(cancel, &license.user_id).await {
             Ok(Some(user)) if !direct_licenses(&user).contains_key(&license.sku_id) => Outcome::Removed,
@@ -226,6 +229,7 @@ impl Outcome {
             Self::GroupNoLongerAssigns => "group_no_longer_assigns",
             Self::Failed(_) => "failed",
             Self::NotAttempted => "not_attempted",
+            Self::Interrupted => "interrupted",
         }
     }
 }

@@ -69,7 +69,7 @@ fn schema() -> Schema {
             "Known at plan time: the members' direct licences of these SKUs that the group does not cover, left alone, with `reason_code` (`not_inherited`, `inherited_not_active`, `plans_not_covered`) and `reason`.",
         ),
         Attribute::new("results", Vec::<RemovalResult>::tf_type()).computed().description(
-            "After the apply, per planned removal: `outcome` (`removed`, `no_longer_covered`, `already_gone`, `user_gone`, `group_no_longer_assigns`, `failed`, `not_attempted`) and `detail`.",
+            "After the apply, per planned removal: `outcome` (`removed`, `no_longer_covered`, `already_gone`, `user_gone`, `group_no_longer_assigns`, `failed`, `not_attempted`, `interrupted`) and `detail`.",
         ),
     ]);
     Schema::new(
