@@ -290,3 +290,59 @@ fn the_user_licenses_data_source_tells_direct_from_inherited() {
         "the union of both sources"
     );
 }
+
+#[test]
+fn direct_licences_converge_through_server_errors_resets_and_lost_answers() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace(
+        "direct_licences_converge_through_server_errors_resets_and_lost_answers",
+        &graph,
+    ) else {
+        return;
+    };
+    ws.use_fixture("user_license.tf");
+    let no_yammer = r#"["YAMMER_ENTERPRISE"]"#;
+    let faults = entra_graph_emulator::Realism {
+        error_rate: 0.15,
+        error_statuses: vec![500, 503],
+        reset_rate: 0.05,
+        lose_response_rate: 0.5,
+        ..Default::default()
+    };
+    graph.emulator.set_realism(faults.clone());
+    apply(&ws, DIEGO, no_yammer);
+    graph.emulator.set_realism(Default::default());
+    let (code, output) = plan(&ws, DIEGO, no_yammer);
+    assert_eq!(code, 0, "converged, no spurious diff:\n{output}");
+    let inherited = (E3.to_owned(), ENGINEERING.to_owned(), vec![YAMMER.to_owned()]);
+    assert_eq!(
+        sources(&graph, DIEGO),
+        vec![
+            inherited.clone(),
+            (E3.to_owned(), "direct".to_owned(), vec![YAMMER.to_owned()]),
+            (EMS.to_owned(), "direct".to_owned(), vec![]),
+        ]
+    );
+    graph.emulator.set_realism(faults);
+    ws.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-no-color",
+        "-input=false",
+        "-var",
+        &format!("user={DIEGO}"),
+    ]);
+    graph.emulator.set_realism(Default::default());
+    assert_eq!(
+        sources(&graph, DIEGO),
+        vec![inherited],
+        "the direct licences went, the inherited one stayed"
+    );
+    let requests = graph.emulator.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.lost_response || r.status >= 500 || r.status == 0),
+        "the faults were exercised"
+    );
+}
