@@ -167,15 +167,13 @@ def continuity_losses(emulator):
 
 
 def cut_before_route(record):
-    """A connection the emulator cut before the route ran (`resetRate`): its request log
-    writes it as status 200 and, for a write, `applied: true`, though nothing was applied
-    (see the report). `assignLicense` itself only ever answers 202, so a 200 on it is one."""
-    return (record["path"].split("?")[0].endswith("/assignLicense") and record["status"] == 200
-            and not record.get("lostResponse"))
+    """A connection the emulator cut before the route ran (`resetRate`): logged with status 0,
+    `connectionReset: true` and `applied: false`; nothing was applied."""
+    return bool(record.get("connectionReset")) and record.get("applied") is False
 
 
 def applied_write(record):
-    return bool(record.get("applied")) and not cut_before_route(record)
+    return bool(record.get("applied"))
 
 
 def status_by_route(records):
