@@ -792,3 +792,64 @@ async fn the_redundant_direct_license_removal_action_streams_one_message_per_use
     );
     assert!(h.emulator.continuity().is_empty(), "nobody lost a plan");
 }
+
+/// `entra_user_license_assignment` imported by identity (Terraform 1.12+): the object ID
+/// gives the user's direct licences only, keyed by part number, and the same identity.
+#[tokio::test]
+async fn a_users_direct_licences_import_by_identity() {
+    const USER_RESOURCE: &str = "entra_user_license_assignment";
+    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
+    let h = Harness::start().await;
+    let mut client = h.server.provider();
+    // Lee inherits ENTERPRISEPACK from Engineering and holds it directly too, every plan on.
+    let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
+    let graph = terraform_provider_entra::graph::http_client();
+    let status = graph
+        .post(format!("{}/_emulator/users/{LEE}/licenses", h.emulator.base_url()))
+        .json(&every_plan)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let schemas = client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let ty = implied_type(schemas.resource_schemas[USER_RESOURCE].block.as_ref().unwrap());
+    let identity_ty = Type::object([("user_id", Type::String)]);
+    let identity = Value::object([("user_id", Value::string(LEE))]);
+    let imported = client
+        .import_resource_state(proto::import_resource_state::Request {
+            type_name: USER_RESOURCE.into(),
+            id: String::new(),
+            identity: Some(proto::ResourceIdentityData {
+                identity_data: dynamic(&identity, &identity_ty),
+            }),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(imported.diagnostics.is_empty(), "{:?}", imported.diagnostics);
+    let resource = &imported.imported_resources[0];
+    let state = value(resource.state.as_ref(), &ty);
+    assert_eq!(state.get("id"), &Value::string(LEE));
+    let licenses = state.get("licenses");
+    assert!(
+        licenses.get("ENTERPRISEPACK").get("disabled_plans").is_null(),
+        "{licenses:?}"
+    );
+    assert_eq!(
+        licenses.as_map().map(|m| m.len()),
+        Some(1),
+        "only the direct licence: {licenses:?}"
+    );
+    let identity_back = value(
+        resource.identity.as_ref().and_then(|i| i.identity_data.as_ref()),
+        &identity_ty,
+    );
+    assert_eq!(identity_back, identity);
+    assert_eq!(h.writes(), 0);
+}
