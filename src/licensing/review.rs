@@ -3,8 +3,9 @@
 //! will the members fit in the free seats of each new SKU, and which enabled service plans
 //! would the members lose.
 //!
-//! Requests: `GET /groups/{id}` and one `$batch` of `$count` queries
-//! ([`GraphClient::member_counts`]). Run only when the apply will send something.
+//! Requests: one `$batch` with the group and `$count` queries
+//! ([`GraphClient::group_with_member_counts`]). Run only when the apply will send
+//! something.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,8 +67,14 @@ pub async fn review(
     group_id: &str,
     intended: &Intended<'_>,
 ) -> Review {
-    let group = match graph.group(cancel, group_id).await {
-        Ok(Some(group)) => group,
+    let new: Vec<(&String, &ResolvedLicense)> = intended
+        .resolved
+        .iter()
+        .filter(|(_, r)| !intended.managed_before.contains(&r.sku_id))
+        .collect();
+    let new_skus: Vec<String> = new.iter().map(|(_, r)| r.sku_id.to_string()).collect();
+    let (group, counts) = match graph.group_with_member_counts(cancel, group_id, &new_skus).await {
+        Ok(Some(found)) => found,
         Ok(None) => return Review::GroupNotFound,
         Err(e) => return Review::Unreadable(e),
     };
@@ -77,13 +84,6 @@ pub async fn review(
             why,
         };
     }
-    let new: Vec<(&String, &ResolvedLicense)> = intended
-        .resolved
-        .iter()
-        .filter(|(_, r)| !intended.managed_before.contains(&r.sku_id))
-        .collect();
-    let new_skus: Vec<String> = new.iter().map(|(_, r)| r.sku_id.to_string()).collect();
-    let counts = graph.member_counts(cancel, group_id, &new_skus).await;
     let shortfalls = match &counts {
         Ok(counts) => new
             .into_iter()

@@ -3,11 +3,11 @@
 //!
 //! Graph calls:
 //! - Plan, when the apply will send something: `GET /subscribedSkus` once per provider
-//!   process (names resolved, validated and diffed against the tenant), `GET /groups/{id}`
-//!   (can it hold licences, what it holds now: the continuity check) and one `$batch` of
-//!   member counts (`$count` advanced queries: user members, nested groups, and per new
-//!   SKU the members holding it already), so a plan costs 3 requests whatever the size of
-//!   the group. A plan that sends nothing makes no request.
+//!   process (names resolved, validated and diffed against the tenant) and one `$batch`
+//!   holding `GET /groups/{id}` (can it hold licences, what it holds now: the continuity
+//!   check) and the member counts (`$count` advanced queries: user members, nested groups,
+//!   and per new SKU the members holding it already), so a plan costs 2 requests whatever
+//!   the size of the group. A plan that sends nothing makes no request.
 //! - Create/Update: one `POST /groups/{id}/assignLicense` computed by [`license_change`]
 //!   against a fresh `GET /groups/{id}` (a create that removes nothing needs no read: its
 //!   body is the planned licences); nothing is sent when nothing changed. Then `GET /groups/{id}`

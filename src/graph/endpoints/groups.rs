@@ -6,8 +6,8 @@
 //!   <https://learn.microsoft.com/graph/api/group-assignlicense>; answers 202, members are
 //!   processed afterwards;
 //! - `GET /groups/{id}/membersWithLicenseErrors` (`GroupMember.Read.All`), paged;
-//! - member counts by `$batch` of advanced queries (`GroupMember.Read.All`, see
-//!   [`GraphClient::member_counts`]).
+//! - the group and its member counts in one `$batch` of advanced queries
+//!   (`GroupMember.Read.All`, see [`GraphClient::group_with_member_counts`]).
 
 use reqwest::Method;
 use serde_json::{Value as Json, json};
@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::BTreeMap;
 
-use crate::graph::client::{Answer, BatchRequest, GraphClient};
+use crate::graph::client::{Answer, BatchRequest, BatchResponse, GraphClient};
 use crate::graph::error::GraphError;
 use crate::graph::models::{AssignedLicense, Group, User};
 
@@ -142,36 +142,54 @@ pub struct MemberCounts {
 const EVENTUAL: (&str, &str) = ("ConsistencyLevel", "eventual");
 
 impl GraphClient {
-    /// Member counts in one `$batch`, whatever the size of the group: each item is an
-    /// advanced query that returns `@odata.count` and at most one member.
+    /// A group with its licensing properties and its member counts, in one `$batch`
+    /// whatever the size of the group: the group read, then advanced queries that each
+    /// return `@odata.count` and at most one member.
     ///
+    /// - `/groups/{id}?$select=…` (the group, as [`GraphClient::group`] reads it),
     /// - `/groups/{id}/members/microsoft.graph.user?$count=true` (users),
     /// - `/groups/{id}/members/microsoft.graph.group?$count=true` (nested groups),
     /// - per SKU, `…/microsoft.graph.user?$count=true&$filter=assignedLicenses/any(x:x/skuId eq {sku})`.
     ///
     /// Microsoft documents `$count`, the type casts and `any` over `assignedLicenses` as
     /// advanced queries on directory objects, answered only with `ConsistencyLevel:
-    /// eventual` (<https://learn.microsoft.com/graph/aad-advanced-queries>); counts are
-    /// therefore eventually consistent, which is what a forecast needs. At most 18 SKUs
-    /// per call (a batch holds 20 requests).
-    pub async fn member_counts(
+    /// eventual` (<https://learn.microsoft.com/graph/aad-advanced-queries>), which each
+    /// count item carries; counts are therefore eventually consistent, which is what a
+    /// forecast needs. Up to 17 SKUs fit in one call (a batch holds 20 requests).
+    ///
+    /// `Ok(None)` when the group does not exist; a failed count is an `Err` inside.
+    pub async fn group_with_member_counts(
         &self,
         cancel: &CancellationToken,
         group_id: &str,
         skus: &[String],
-    ) -> Result<MemberCounts, GraphError> {
-        let members = format!("/groups/{}/members", encode(group_id));
+    ) -> Result<Option<(Group, Result<MemberCounts, GraphError>)>, GraphError> {
+        let group_path = format!("/groups/{}", encode(group_id));
+        let members = format!("{group_path}/members");
         let count = "$count=true&$top=1&$select=id";
-        let item = |id: String, url: String| BatchRequest {
+        let item = |id: String, url: String, headers: Vec<(&'static str, &'static str)>| BatchRequest {
             id,
             method: Method::GET,
             url,
             body: None,
-            headers: vec![EVENTUAL],
+            headers,
         };
         let mut requests = vec![
-            item("users".into(), format!("{members}/microsoft.graph.user?{count}")),
-            item("groups".into(), format!("{members}/microsoft.graph.group?{count}")),
+            item(
+                "group".into(),
+                format!("{group_path}?$select={LICENSING_SELECT}"),
+                Vec::new(),
+            ),
+            item(
+                "users".into(),
+                format!("{members}/microsoft.graph.user?{count}"),
+                vec![EVENTUAL],
+            ),
+            item(
+                "groups".into(),
+                format!("{members}/microsoft.graph.group?{count}"),
+                vec![EVENTUAL],
+            ),
         ];
         for (i, sku) in skus.iter().enumerate() {
             let filter = format!("assignedLicenses/any(x:x/skuId eq {sku})");
@@ -181,41 +199,68 @@ impl GraphClient {
             requests.push(item(
                 format!("sku{i}"),
                 format!("{members}/microsoft.graph.user?{count}&{query}"),
+                vec![EVENTUAL],
             ));
         }
         let answers = self
             .batch(cancel, requests)
             .await
-            .map_err(|e| e.needing(MEMBERS_PERMISSION))?;
-        let mut counts = MemberCounts::default();
-        for answer in answers {
-            if !(200..300).contains(&answer.status) {
-                return Err(GraphError::Api {
-                    operation: format!("GET {members} (batch item {})", answer.id),
-                    status: answer.status,
-                    code: answer.body["error"]["code"].as_str().unwrap_or_default().to_owned(),
-                    message: answer.body["error"]["message"].as_str().unwrap_or_default().to_owned(),
-                    request_id: None,
-                    permission: Some(MEMBERS_PERMISSION),
-                });
-            }
-            let n = answer.body["@odata.count"].as_u64().unwrap_or(0);
+            .map_err(|e| e.needing(READ_PERMISSION))?;
+        let failed = |answer: &BatchResponse, permission: &'static str| GraphError::Api {
+            operation: format!("GET {group_path} (batch item {})", answer.id),
+            status: answer.status,
+            code: answer.body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+            message: answer.body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+            request_id: None,
+            permission: Some(permission),
+        };
+        let mut group = None;
+        let mut counts = Ok(MemberCounts::default());
+        for answer in &answers {
             match answer.id.as_str() {
-                "users" => counts.users = n,
-                "groups" => counts.groups = n,
+                "group" if answer.status == 404 => return Ok(None),
+                "group" if (200..300).contains(&answer.status) => {
+                    group = Some(decode_value::<Group>(&format!("GET {group_path}"), &answer.body)?);
+                }
+                "group" => return Err(failed(answer, READ_PERMISSION)),
+                _ if !(200..300).contains(&answer.status) => {
+                    if counts.is_ok() {
+                        counts = Err(failed(answer, MEMBERS_PERMISSION));
+                    }
+                }
                 id => {
-                    if let Some(sku) = id
-                        .strip_prefix("sku")
-                        .and_then(|i| i.parse::<usize>().ok())
-                        .and_then(|i| skus.get(i))
-                    {
-                        counts.holding.insert(sku.clone(), n);
+                    let n = answer.body["@odata.count"].as_u64().unwrap_or(0);
+                    let Ok(counts) = counts.as_mut() else { continue };
+                    match id {
+                        "users" => counts.users = n,
+                        "groups" => counts.groups = n,
+                        id => {
+                            if let Some(sku) = id
+                                .strip_prefix("sku")
+                                .and_then(|i| i.parse::<usize>().ok())
+                                .and_then(|i| skus.get(i))
+                            {
+                                counts.holding.insert(sku.clone(), n);
+                            }
+                        }
                     }
                 }
             }
         }
-        Ok(counts)
+        let group = group.ok_or_else(|| GraphError::Transport {
+            operation: format!("GET {group_path}"),
+            message: "the batch answer had no item for the group".into(),
+        })?;
+        Ok(Some((group, counts)))
     }
+}
+
+/// A batch item's JSON body as `T`.
+fn decode_value<T: serde::de::DeserializeOwned>(operation: &str, body: &Json) -> Result<T, GraphError> {
+    T::deserialize(body).map_err(|e| GraphError::Transport {
+        operation: operation.to_owned(),
+        message: format!("unexpected answer: {e}"),
+    })
 }
 
 /// Percent-encodes a path segment (IDs are GUIDs, but user input reaches here).
