@@ -395,6 +395,25 @@ impl Harness {
         self.emulator.requests().len()
     }
 
+    /// The top-level Graph requests since `from`, as `METHOD /path` without the query
+    /// (`$batch` items and token requests left out).
+    fn graph_requests(&self, from: usize) -> Vec<String> {
+        let records = &self.emulator.requests()[from..];
+        let path = |r: &entra_graph_emulator::RequestRecord| r.path.split('?').next().unwrap_or_default().to_owned();
+        // Batch items are logged with their envelope's client-request-id.
+        let envelopes: Vec<Option<String>> = records
+            .iter()
+            .filter(|r| path(r) == "/v1.0/$batch")
+            .map(|r| r.client_request_id.clone())
+            .collect();
+        records
+            .iter()
+            .filter(|r| r.path.starts_with("/v1.0/"))
+            .filter(|r| path(r) == "/v1.0/$batch" || !envelopes.contains(&r.client_request_id))
+            .map(|r| format!("{} {}", r.method, path(r)))
+            .collect()
+    }
+
     /// The assignLicense bodies received since `from`.
     fn assign_calls(&self, from: usize) -> Vec<Json> {
         self.emulator.requests()[from..]
@@ -476,8 +495,15 @@ async fn lifecycle_validate_plan_create_drift_update_and_destroy() {
     );
 
     // Plan the create: names resolved to IDs, what only the apply knows unknown, and no
-    // warning (ENTERPRISEPACK has seats for Sales' 4 members).
+    // warning (ENTERPRISEPACK has seats for Sales' 4 members). Two Graph requests: the SKU
+    // list and one `$batch` with the group and its member counts.
+    let from = h.mark();
     let (planning, planned) = h.plan(&Value::Null, &wanted).await;
+    assert_eq!(
+        h.graph_requests(from),
+        ["GET /v1.0/subscribedSkus", "POST /v1.0/$batch"],
+        "a plan's cost does not depend on the group"
+    );
     assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
     assert!(planning.requires_replace.is_empty());
     assert_eq!(planned.get("id"), &Value::string(SALES));
