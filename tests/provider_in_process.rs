@@ -523,6 +523,16 @@ async fn lifecycle_validate_plan_create_drift_update_and_destroy() {
         h.assign_calls(from),
         [json!({"addLicenses": assigned, "removeLicenses": []})]
     );
+    // The write, a read that shows it, and the confirming read in one `$batch` with the
+    // first page of member errors.
+    assert_eq!(
+        h.graph_requests(from),
+        [
+            format!("POST /v1.0/groups/{SALES}/assignLicense"),
+            format!("GET /v1.0/groups/{SALES}"),
+            "POST /v1.0/$batch".to_owned()
+        ]
+    );
     assert_eq!(h.group_licenses(SALES), assigned);
     assert_eq!(state.get("id"), &Value::string(SALES));
     assert_eq!(state.get("licenses"), wanted.get("licenses"));

@@ -12,7 +12,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::change::{Licenses, current_licenses, shows};
 use super::guid::Guid;
-use crate::graph::models::User;
+use crate::graph::endpoints::groups::ErrorPage;
+use crate::graph::models::{Group, User};
 use crate::graph::{GraphClient, GraphError};
 
 /// `licenseProcessingState.state` once every member is processed.
@@ -51,7 +52,7 @@ pub enum Waited {
 }
 
 /// The last processing state and licences seen, and how waiting ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct Processing {
     /// `licenseProcessingState.state`, empty when unknown.
     pub state: String,
@@ -59,6 +60,9 @@ pub struct Processing {
     pub seen: Option<Licenses>,
     /// How waiting ended.
     pub waited: Waited,
+    /// With `report_errors`, the first page of members in error, read with the last read
+    /// of the group (one `$batch`), for [`member_errors`].
+    pub first_errors: Option<Result<ErrorPage, GraphError>>,
 }
 
 impl Processing {
@@ -78,6 +82,7 @@ pub async fn wait_after_write(
     group_id: &Guid,
     expected: Option<&Expectation>,
     wait: bool,
+    report_errors: bool,
     limit: Duration,
 ) -> Processing {
     let deadline = tokio::time::Instant::now() + limit;
@@ -86,11 +91,20 @@ pub async fn wait_after_write(
         state: String::new(),
         seen: None,
         waited: Waited::Settled,
+        first_errors: None,
     };
     let mut confirmations = 0;
     loop {
-        let group = match graph.group(cancel, group_id.as_str()).await {
-            Ok(Some(group)) => group,
+        // The read that settles, if the group shows what it showed last time, brings the
+        // first page of member errors along (one `$batch`, one request).
+        let settling = report_errors
+            && (expected.is_none() || confirmations + 1 >= CONFIRMATIONS)
+            && (!wait || processing.state == COMPLETE);
+        let group: Group = match read_group(graph, cancel, group_id, settling).await {
+            Ok(Some((group, first_errors))) => {
+                processing.first_errors = first_errors;
+                group
+            }
             Ok(None) => break processing.waited = Waited::GroupGone,
             Err(GraphError::Cancelled) => break processing.waited = Waited::Cancelled,
             Err(e) => break processing.waited = Waited::ReadFailed(e),
@@ -126,6 +140,22 @@ pub async fn wait_after_write(
     processing
 }
 
+/// One read of the group, with the first page of member errors when `with_errors`.
+async fn read_group(
+    graph: &GraphClient,
+    cancel: &CancellationToken,
+    group_id: &Guid,
+    with_errors: bool,
+) -> Result<Option<(Group, Option<Result<ErrorPage, GraphError>>)>, GraphError> {
+    if with_errors {
+        let found = graph.group_with_error_page(cancel, group_id.as_str()).await?;
+        Ok(found.map(|(group, page)| (group, Some(page))))
+    } else {
+        let found = graph.group(cancel, group_id.as_str()).await?;
+        Ok(found.map(|group| (group, None)))
+    }
+}
+
 /// A member the group's licences could not be given to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberError {
@@ -149,14 +179,18 @@ pub struct MemberErrors {
 }
 
 /// The members with errors from this group: how many, and the errors of the first `limit`
-/// of them, so memory stays bounded whatever their number.
+/// of them, so memory stays bounded whatever their number. `first` is the first page when
+/// it was already read (see [`Processing::first_errors`]).
 pub async fn member_errors(
     graph: &GraphClient,
     cancel: &CancellationToken,
     group_id: &Guid,
     limit: usize,
+    first: Option<ErrorPage>,
 ) -> Result<MemberErrors, GraphError> {
-    let (count, members) = graph.license_error_sample(cancel, group_id.as_str(), limit).await?;
+    let (count, members) = graph
+        .license_error_sample(cancel, group_id.as_str(), limit, first)
+        .await?;
     Ok(MemberErrors {
         members_in_error: usize::try_from(count).unwrap_or(usize::MAX),
         errors: errors_from_group(&members, group_id).take(limit).collect(),

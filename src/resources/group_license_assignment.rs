@@ -370,7 +370,8 @@ async fn after_apply(
 ) {
     let wait = state.wait_for_processing.known() != Some(&false);
     let limit = state.timeout(operation);
-    let processing = processing::wait_after_write(&tenant.graph, &ctx.cancel, group_id, expected, wait, limit).await;
+    let processing =
+        processing::wait_after_write(&tenant.graph, &ctx.cancel, group_id, expected, wait, true, limit).await;
     state.license_processing_state = Attr::Known(processing.state.clone());
     state.members_with_license_errors_count = Attr::Known(0);
     state.member_license_errors = Attr::Known(Vec::new());
@@ -398,7 +399,9 @@ async fn after_apply(
     }
     let mut found = processing::MemberErrors::default();
     if processing.is_complete() {
-        match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT).await {
+        // The last read brought the first page along; a page it could not read is read again.
+        let first = processing.first_errors.clone().and_then(Result::ok);
+        match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT, first).await {
             Ok(errors) => found = errors,
             Err(GraphError::Cancelled) if operation == Operation::Import => {}
             Err(GraphError::Cancelled) => diags.push(diagnostics::interrupted_after_write(operation.name())),
@@ -744,7 +747,8 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         let (Some(guid), limit) = (Guid::parse(group_id), prior.timeout(Operation::Delete)) else {
             return;
         };
-        let seen = processing::wait_after_write(&tenant.graph, &ctx.cancel, &guid, Some(&expected), false, limit).await;
+        let seen =
+            processing::wait_after_write(&tenant.graph, &ctx.cancel, &guid, Some(&expected), false, false, limit).await;
         match seen.waited {
             Waited::NotVisible => diags.push(diagnostics::not_yet_visible("delete")),
             Waited::ReadFailed(e) => diags.push(diagnostics::unconfirmed_after_write(

@@ -78,36 +78,82 @@ impl GraphClient {
     /// Graph does not document `$count` on `membersWithLicenseErrors`, so the count pages
     /// through the members in error, keeping only the first `top`: the requests grow with
     /// the number of members in error (one per 999), never with the size of the group, and
-    /// memory stays bounded.
+    /// memory stays bounded. `first`, when given, is the first page already read (see
+    /// [`GraphClient::group_with_error_page`]).
     pub async fn license_error_sample(
         &self,
         cancel: &CancellationToken,
         group_id: &str,
         top: usize,
+        first: Option<ErrorPage>,
     ) -> Result<(u64, Vec<User>), GraphError> {
-        #[derive(serde::Deserialize)]
-        struct Page {
-            #[serde(default)]
-            value: Vec<User>,
-            #[serde(rename = "@odata.nextLink")]
-            next: Option<String>,
-        }
-        let mut link = Some(format!(
-            "/groups/{}/membersWithLicenseErrors?$select=id,userPrincipalName,licenseAssignmentStates&$top=999",
-            encode(group_id)
-        ));
         let (mut count, mut sample) = (0u64, Vec::new());
+        let mut take = |page: ErrorPage| {
+            count += page.value.len() as u64;
+            let room = top.saturating_sub(sample.len());
+            sample.extend(page.value.into_iter().take(room));
+            page.next
+        };
+        let mut link = match first {
+            Some(page) => take(page),
+            None => Some(error_page_path(group_id)),
+        };
         while let Some(path) = link.take() {
-            let page: Answer<Page> = self
+            let page: Answer<ErrorPage> = self
                 .send(cancel, Method::GET, &path, None)
                 .await
                 .map_err(|e| e.needing(MEMBERS_PERMISSION))?;
-            count += page.body.value.len() as u64;
-            let room = top.saturating_sub(sample.len());
-            sample.extend(page.body.value.into_iter().take(room));
-            link = page.body.next;
+            link = take(page.body);
         }
         Ok((count, sample))
+    }
+
+    /// The group and the first page of its members with licence errors, in one `$batch`:
+    /// the read that confirms a write also brings what is reported after it. `Ok(None)`
+    /// when the group does not exist; a failed page is an `Err` inside.
+    pub async fn group_with_error_page(
+        &self,
+        cancel: &CancellationToken,
+        group_id: &str,
+    ) -> Result<Option<(Group, Result<ErrorPage, GraphError>)>, GraphError> {
+        let group_path = format!("/groups/{}", encode(group_id));
+        let item = |id: &str, url: String| BatchRequest {
+            id: id.into(),
+            method: Method::GET,
+            url,
+            body: None,
+            headers: Vec::new(),
+        };
+        let requests = vec![
+            item("group", format!("{group_path}?$select={LICENSING_SELECT}")),
+            item("errors", error_page_path(group_id)),
+        ];
+        let answers = self
+            .batch(cancel, requests)
+            .await
+            .map_err(|e| e.needing(READ_PERMISSION))?;
+        let (mut group, mut page) = (None, None);
+        for answer in &answers {
+            let ok = (200..300).contains(&answer.status);
+            match (answer.id.as_str(), ok) {
+                ("group", _) if answer.status == 404 => return Ok(None),
+                ("group", true) => group = Some(decode_value::<Group>(&format!("GET {group_path}"), &answer.body)?),
+                ("group", false) => return Err(batch_item_error(&group_path, answer, READ_PERMISSION)),
+                (_, true) => {
+                    page = Some(decode_value::<ErrorPage>(
+                        &format!("GET {group_path}/membersWithLicenseErrors"),
+                        &answer.body,
+                    ))
+                }
+                (_, false) => page = Some(Err(batch_item_error(&group_path, answer, MEMBERS_PERMISSION))),
+            }
+        }
+        let missing = || GraphError::Transport {
+            operation: format!("POST /$batch (GET {group_path})"),
+            message: "the batch answer lacked an item".into(),
+        };
+        let group = group.ok_or_else(missing)?;
+        Ok(Some((group, page.unwrap_or_else(|| Err(missing())))))
     }
 
     /// Members whose licences from this group are in error, with their licence states.
@@ -116,11 +162,7 @@ impl GraphClient {
         cancel: &CancellationToken,
         group_id: &str,
     ) -> Result<Vec<User>, GraphError> {
-        let path = format!(
-            "/groups/{}/membersWithLicenseErrors?$select=id,userPrincipalName,licenseAssignmentStates&$top=999",
-            encode(group_id)
-        );
-        self.get_all(cancel, &path)
+        self.get_all(cancel, &error_page_path(group_id))
             .await
             .map_err(|e| e.needing(MEMBERS_PERMISSION))
     }
@@ -206,14 +248,7 @@ impl GraphClient {
             .batch(cancel, requests)
             .await
             .map_err(|e| e.needing(READ_PERMISSION))?;
-        let failed = |answer: &BatchResponse, permission: &'static str| GraphError::Api {
-            operation: format!("GET {group_path} (batch item {})", answer.id),
-            status: answer.status,
-            code: answer.body["error"]["code"].as_str().unwrap_or_default().to_owned(),
-            message: answer.body["error"]["message"].as_str().unwrap_or_default().to_owned(),
-            request_id: None,
-            permission: Some(permission),
-        };
+        let failed = |answer: &BatchResponse, permission| batch_item_error(&group_path, answer, permission);
         let mut group = None;
         let mut counts = Ok(MemberCounts::default());
         for answer in &answers {
@@ -252,6 +287,37 @@ impl GraphClient {
             message: "the batch answer had no item for the group".into(),
         })?;
         Ok(Some((group, counts)))
+    }
+}
+
+/// One page of `membersWithLicenseErrors`.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ErrorPage {
+    /// The members in error, with their licence states.
+    #[serde(default)]
+    pub value: Vec<User>,
+    /// The next page, if any.
+    #[serde(rename = "@odata.nextLink")]
+    pub next: Option<String>,
+}
+
+/// The first page's path.
+fn error_page_path(group_id: &str) -> String {
+    format!(
+        "/groups/{}/membersWithLicenseErrors?$select=id,userPrincipalName,licenseAssignmentStates&$top=999",
+        encode(group_id)
+    )
+}
+
+/// A failed batch item as an error.
+fn batch_item_error(group_path: &str, answer: &BatchResponse, permission: &'static str) -> GraphError {
+    GraphError::Api {
+        operation: format!("GET {group_path} (batch item {})", answer.id),
+        status: answer.status,
+        code: answer.body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+        message: answer.body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+        request_id: None,
+        permission: Some(permission),
     }
 }
 
