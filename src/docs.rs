@@ -205,8 +205,10 @@ Microsoft Graph **application** permissions the service principal needs (admin c
 | for | least privileged | or |
 |---|---|---|
 | assigning group licences | `LicenseAssignment.ReadWrite.All` | `Group.ReadWrite.All`, `Directory.ReadWrite.All` |
+| assigning and removing direct user licences | `LicenseAssignment.ReadWrite.All` | `User.ReadWrite.All`, `Directory.ReadWrite.All` |
+| reading users and their licences (user resource and data source, the removal's re-check) | `User.Read.All` | `Directory.Read.All` |
 | reading groups and their licences | `Group.Read.All` | `Directory.Read.All` |
-| reading members with licence errors | `GroupMember.Read.All` | `Group.Read.All`, `Directory.Read.All` |
+| reading members with licence errors, listing a group's members (the removal's survey) | `GroupMember.Read.All` | `Group.Read.All`, `Directory.Read.All` |
 | reading subscribed SKUs | `LicenseAssignment.Read.All` | `Organization.Read.All`, `Directory.Read.All` |
 | reprocessing users | `User.ReadWrite.All` | `Directory.ReadWrite.All` |
 

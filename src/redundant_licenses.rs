@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, group_not_found};
 use crate::graph::models::SubscribedSku;
-use crate::licensing::catalog::{find_sku, key_for, plan_names};
+use crate::licensing::catalog::{closest, find_sku, key_for, plan_names};
 use crate::licensing::change::Licenses;
 use crate::licensing::direct::Uncovered;
 use crate::licensing::redundancy::{self, DirectLicense, Outcome, Surveyed};
@@ -151,7 +151,10 @@ impl Inputs<'_> {
                         None => diags.attribute_error(
                             AttributePath::attr("skus"),
                             "Unknown License SKU",
-                            format!("The tenant does not subscribe to a SKU {name:?}. Use a part number or SKU ID from the entra_subscribed_skus data source."),
+                            format!(
+                                "The tenant does not subscribe to a SKU {name:?}. Closest part numbers: {}. Use a part number or SKU ID from the entra_subscribed_skus data source.",
+                                closest(name, skus.iter().map(|s| s.sku_part_number.as_str())).join(", ")
+                            ),
                         ),
                     }
                 }
@@ -284,8 +287,8 @@ pub fn kept_warning(kept: &[KeptLicense]) -> Option<Diagnostic> {
     Some(Diagnostic::warning(
         "Direct Licenses Left In Place",
         format!(
-            "{} not covered by the group and will not be removed ({}). For example:\n{}\n\nThe full list is in the kept attribute. Fix what the reasons say (group plans, licence errors, processing), then run again (change triggers).",
-            diagnostics::count(kept.len(), "direct licence is"),
+            "Not covered by the group, so left in place: {} ({}). For example:\n{}\n\nThe full list is in the kept attribute. Fix what the reasons say (group plans, licence errors, processing), then run again (change triggers).",
+            diagnostics::count(kept.len(), "direct licence"),
             by_reason
                 .iter()
                 .map(|(code, n)| format!("{code}: {n}"))
@@ -323,8 +326,8 @@ pub fn outcome_diagnostics(selection: &Selection, outcomes: &[(DirectLicense, Ou
         diags.warning(
             "Some Direct Licenses Were Not Removed",
             format!(
-                "{} left in place after the re-check just before removal ({}). See results for each user.",
-                diagnostics::count(skipped, "planned removal was"),
+                "Left in place after the re-check just before removal: {} ({}). See results for each user.",
+                diagnostics::count(skipped, "planned removal"),
                 tally
                     .iter()
                     .map(|(code, n)| format!("{code}: {n}"))

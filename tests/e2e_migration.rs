@@ -156,7 +156,11 @@ fn fifty_users_move_from_direct_to_group_licensing_without_losing_a_plan() {
     assert_eq!(direct_holders(&graph), all, "assigning the group removes nothing");
 
     // Step 2: the plan lists, known at plan time, what goes and what stays.
-    run(&ws, &["plan", "-out=tfplan", "-no-color", "-input=false"], true);
+    let planned_output = run(&ws, &["plan", "-out=tfplan", "-no-color", "-input=false"], true);
+    assert!(
+        planned_output.contains("Not covered by the group, so left in place: 6 direct licences"),
+        "{planned_output}"
+    );
     let plan: Json = serde_json::from_str(&ws.ok(&["show", "-json", "tfplan"])).unwrap();
     let planned = plan["resource_changes"]
         .as_array()
