@@ -80,7 +80,7 @@ fn schema() -> Schema {
                 vec![
                     Attribute::new("disabled_plans", Type::set(Type::String))
                         .optional()
-                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does; import and refresh write it out only when plans are disabled."),
+                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does, and the plan treats the two alike (no change shown when only that differs from state); import and refresh write it out only when plans are disabled."),
                     Attribute::new("enabled_plans", Type::set(Type::String)).optional().description(
                         "An allow-list instead: every other plan of the SKU is switched off, including plans Microsoft adds later. Conflicts with `disabled_plans`.",
                     ),
@@ -310,6 +310,44 @@ fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: 
     state.effective_licenses = Attr::Known(effective(&held, skus));
     state.record_graph_added(current);
     state
+}
+
+/// True when two writings of `licenses` differ at most in leaving `disabled_plans` out
+/// where the other writes `[]` (both mean "no plan disabled"). Keys, plan names and
+/// `enabled_plans` must be written exactly alike: another spelling is a visible change.
+///
+/// Planning the prior value of the whole `licenses` attribute is the one equivalence
+/// every Terraform since 1.0 accepts for a non-computed attribute (`plan_valid.go`: the
+/// planned value equals the prior one and both it and the configuration are non-null),
+/// and it returns before Terraform 1.0.0–1.0.5 inspect the nested map's elements, which
+/// panics there ("value is not an object").
+fn written_alike(
+    prior: &Attr<BTreeMap<String, LicenseConfig>>,
+    config: &Attr<BTreeMap<String, LicenseConfig>>,
+) -> bool {
+    fn disabled(list: &Attr<SetOf<String>>) -> Option<BTreeSet<&String>> {
+        match list {
+            Attr::Unknown => None,
+            Attr::Null => Some(BTreeSet::new()),
+            Attr::Known(items) => Some(items.0.iter().collect()),
+        }
+    }
+    fn enabled(list: &Attr<SetOf<String>>) -> Option<Option<BTreeSet<&String>>> {
+        match list {
+            Attr::Unknown => None,
+            Attr::Null => Some(None),
+            Attr::Known(items) => Some(Some(items.0.iter().collect())),
+        }
+    }
+    let (Some(prior), Some(config)) = (prior.known(), config.known()) else {
+        return false;
+    };
+    prior.len() == config.len()
+        && prior.iter().zip(config).all(|((prior_key, p), (config_key, c))| {
+            prior_key == config_key
+                && disabled(&p.disabled_plans).is_some_and(|d| disabled(&c.disabled_plans) == Some(d))
+                && enabled(&p.enabled_plans).is_some_and(|e| enabled(&c.enabled_plans) == Some(e))
+        })
 }
 
 /// `current` less, per SKU, the plans Graph disabled on its own.
@@ -637,6 +675,11 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         {
             // Same SKUs and plans, perhaps spelled differently: keep what is in state.
             planned.effective_licenses = prior.effective_licenses.clone();
+            if written_alike(&prior.licenses, &request.config.licenses) {
+                // `"SKU" = {}` and `{ disabled_plans = [] }`: Terraform accepts the prior
+                // value of the whole attribute as equivalent, so the plan is empty.
+                planned.licenses = prior.licenses.clone();
+            }
             return keep_after_apply_values(planned, prior);
         }
         unknown_after_apply_values(planned);
@@ -871,6 +914,38 @@ mod tests {
             "exclusive: the unlisted SKU shows by part number"
         );
         assert_eq!(described.managed().licenses, drifted);
+    }
+
+    #[test]
+    fn left_out_and_empty_disabled_plans_are_written_alike() {
+        let written = |disabled: Attr<SetOf<String>>, enabled: Attr<SetOf<String>>| {
+            let license = LicenseConfig {
+                disabled_plans: disabled,
+                enabled_plans: enabled,
+            };
+            Attr::Known(BTreeMap::from([("SPE_E5".to_owned(), license)]))
+        };
+        let list = |items: &[&str]| Attr::Known(SetOf(items.iter().map(|p| (*p).to_owned()).collect()));
+        let left_out = written(Attr::Null, Attr::Null);
+        let empty = written(list(&[]), Attr::Null);
+        assert!(written_alike(&left_out, &empty));
+        assert!(written_alike(&empty, &left_out));
+        assert!(written_alike(&left_out, &left_out));
+        let yammer = written(list(&["YAMMER_ENTERPRISE"]), Attr::Null);
+        assert!(written_alike(&yammer, &yammer));
+        assert!(!written_alike(&left_out, &yammer), "another plan list is a change");
+        assert!(
+            !written_alike(&yammer, &written(list(&[YAMMER]), Attr::Null)),
+            "a plan by ID instead of name is another spelling, shown"
+        );
+        assert!(
+            !written_alike(&left_out, &written(Attr::Null, list(&[]))),
+            "enabled_plans = [] disables everything: never like a left-out list"
+        );
+        assert!(!written_alike(&left_out, &written(Attr::Unknown, Attr::Null)));
+        let other_key = Attr::Known(BTreeMap::from([(E5.to_owned(), LicenseConfig::default())]));
+        assert!(!written_alike(&left_out, &other_key), "keys must match");
+        assert!(!written_alike(&Attr::Null, &left_out));
     }
 
     #[test]
