@@ -12,6 +12,7 @@
 mod support;
 
 mod docs;
+mod e2e_adoption;
 mod e2e_bad_input;
 mod e2e_examples;
 mod e2e_group_license;

@@ -2,4 +2,5 @@
 
 pub mod group;
 pub mod group_licenses;
+pub mod licensed_groups;
 pub mod subscribed_skus;

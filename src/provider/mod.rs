@@ -169,6 +169,7 @@ impl Provider for EntraProvider {
             Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus),
             Arc::new(crate::data_sources::group_licenses::GroupLicenses),
             Arc::new(crate::data_sources::group::GroupByName),
+            Arc::new(crate::data_sources::licensed_groups::LicensedGroups),
         ]
     }
 }
@@ -198,7 +199,7 @@ mod tests {
             .into_iter()
             .map(|a| (a.type_name(), a.model_type(), a.schema()));
         let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for (name, model, schema) in all {
             assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
         }
