@@ -27,7 +27,8 @@ use super::path::AttributePath;
 use super::plan;
 use super::schema::{IdentitySchema, Schema};
 use super::traits::{
-    Action, Context, DataSource, PlanRequest, PlannedChange, Progress, ReadOutcome, Resource, UpdateRequest,
+    Action, Context, DataSource, MoveRequest, PlanRequest, PlannedChange, Progress, ReadOutcome, Resource,
+    UpdateRequest,
 };
 use super::types::Type;
 use super::value::{FromValue, IntoValue, Value};
@@ -176,6 +177,8 @@ pub trait ResourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
         identity: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value>;
+    /// MoveResourceState.
+    async fn move_state(&self, ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Value>;
     /// UpgradeResourceState.
     async fn upgrade_state(
         &self,
@@ -306,6 +309,12 @@ impl<D: Send + Sync + 'static, R: Resource<D>> ResourceHandler<D> for R {
     ) -> Option<Value> {
         let identity = decode::<R::Identity>(identity, Decoding::Config, diags)?;
         Resource::import_identity(self, ctx, data, identity, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+
+    async fn move_state(&self, ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Value> {
+        Resource::move_state(self, ctx, request, diags)
             .await
             .map(IntoValue::into_value)
     }
@@ -571,6 +580,33 @@ pub(crate) async fn import_resource<D: Send + Sync + 'static>(
     }
 }
 
+/// MoveResourceState: the resource turns the source state into its own, whether or not
+/// the provider is configured (Terraform does not configure it first), and the result is
+/// a whole state: no unknown values, nothing without an error.
+pub(crate) async fn move_resource<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    ctx: &Context,
+    request: MoveRequest,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let moved = entry.handler.move_state(ctx, request, diags).await;
+    match moved {
+        Some(state) if !diags.has_errors() => {
+            require_wholly_known(&state, "The moved state", diags);
+            (!diags.has_errors()).then_some(state)
+        }
+        Some(_) => None,
+        None if diags.has_errors() => None,
+        None => {
+            diags.push(Diagnostic::provider_bug(
+                "Missing State After Move",
+                "The resource returned no state and no error for the moved object.",
+            ));
+            None
+        }
+    }
+}
+
 /// The error for operations that need the provider configured.
 pub(crate) fn not_configured() -> Diagnostic {
     Diagnostic::error(
@@ -755,6 +791,64 @@ mod tests {
                 ..Thing::default()
             })
         }
+
+        /// Accepts `old_thing` of `registry.terraform.io/test/old` (its `name` kept, `size`
+        /// as the case asks: known, or unknown to show the rule).
+        async fn move_state(&self, _ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Thing> {
+            self.called("move_state");
+            if request.source_type_name != "old_thing"
+                || request.source_provider_address != "registry.terraform.io/test/old"
+            {
+                diags.error("Unsupported Move Source", request.source_type_name);
+                return None;
+            }
+            if self.return_nothing {
+                return None;
+            }
+            let old: serde_json::Value = serde_json::from_slice(&request.source_state_json).ok()?;
+            let name = old["name"].as_str().unwrap_or_default().to_owned();
+            Some(Thing {
+                id: Attr::Known(name.clone()),
+                size: if self.gone {
+                    Attr::Unknown
+                } else {
+                    Attr::Known(name.len() as i64)
+                },
+                name: Attr::Known(name),
+                tags: Attr::Null,
+            })
+        }
+    }
+
+    /// A resource that keeps every default.
+    struct Unmovable;
+
+    #[async_trait]
+    impl Resource<()> for Unmovable {
+        type Model = Thing;
+        type Identity = Empty;
+
+        fn type_name(&self) -> &'static str {
+            "test_unmovable"
+        }
+
+        fn schema(&self) -> Schema {
+            Resource::<()>::schema(&Fake::default())
+        }
+
+        async fn create(&self, _: &Context, _: &(), planned: Thing, _: Thing, _: &mut Diagnostics) -> Option<Thing> {
+            Some(planned)
+        }
+
+        async fn read(&self, _: &Context, _: &(), state: Thing, _: &mut Diagnostics) -> ReadOutcome<Thing> {
+            ReadOutcome::Found(state)
+        }
+
+        async fn update(&self, _: &Context, _: &(), r: UpdateRequest<Thing>, _: &mut Diagnostics) -> Option<Thing> {
+            Some(r.planned)
+        }
+
+        async fn delete(&self, _: &Context, _: &(), _: Thing, _: &mut Diagnostics) {}
     }
 
     fn thing(id: Value, name: &str, tags: Value, size: Value) -> Value {
@@ -1061,5 +1155,85 @@ mod tests {
         let unknown_id = thing(Value::unknown(), "a", Value::Null, Value::unknown());
         assert_eq!(entry.identity_of(&unknown_id), None, "no identity before it is known");
         assert_eq!(entry.identity_of(&Value::Null), None);
+    }
+
+    #[test]
+    fn move_rules() {
+        let request = |provider: &str, type_name: &str| MoveRequest {
+            source_provider_address: provider.into(),
+            source_type_name: type_name.into(),
+            source_schema_version: 0,
+            source_state_json: br#"{"name": "abc"}"#.to_vec(),
+        };
+        let old = "registry.terraform.io/test/old";
+        struct Case {
+            name: &'static str,
+            fake: Fake,
+            request: MoveRequest,
+            state: Option<Value>,
+            errors: Vec<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                name: "an accepted source becomes a whole state, without provider data",
+                fake: Fake::default(),
+                request: request(old, "old_thing"),
+                state: Some(thing(Value::string("abc"), "abc", Value::Null, Value::number(3_i64))),
+                errors: vec![],
+            },
+            Case {
+                name: "another source is the resource's error",
+                fake: Fake::default(),
+                request: request(old, "other_thing"),
+                state: None,
+                errors: vec!["Unsupported Move Source"],
+            },
+            Case {
+                name: "unknown values in a moved state are a provider bug",
+                fake: Fake {
+                    gone: true,
+                    ..Fake::default()
+                },
+                request: request(old, "old_thing"),
+                state: None,
+                errors: vec!["Unknown Value After Apply"],
+            },
+            Case {
+                name: "no state and no error is a provider bug",
+                fake: Fake {
+                    return_nothing: true,
+                    ..Fake::default()
+                },
+                request: request(old, "old_thing"),
+                state: None,
+                errors: vec!["Missing State After Move"],
+            },
+        ];
+        for case in cases {
+            let (entry, fake) = entry(case.fake);
+            let mut diags = Diagnostics::new();
+            let state = block_on(move_resource(&entry, &Context::default(), case.request, &mut diags));
+            assert_eq!(state, case.state, "{}", case.name);
+            assert_eq!(summaries(&diags), case.errors, "{}", case.name);
+            assert_eq!(fake.calls(), vec!["move_state"], "{}", case.name);
+        }
+
+        // The default refuses every source, naming it.
+        let entry = ResourceEntry::new(Arc::new(Unmovable) as Arc<dyn ResourceHandler<()>>);
+        let mut diags = Diagnostics::new();
+        let state = block_on(move_resource(
+            &entry,
+            &Context::default(),
+            request(old, "old_thing"),
+            &mut diags,
+        ));
+        assert_eq!(state, None);
+        let d = diags.iter().next().expect("an error");
+        assert_eq!(d.summary, "Unsupported Move Source");
+        assert!(
+            d.detail.contains("\"old_thing\"") && d.detail.contains(old),
+            "{}",
+            d.detail
+        );
     }
 }

@@ -48,8 +48,8 @@ pub use model::{Empty, Model, TfType};
 pub use path::AttributePath;
 pub use schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema};
 pub use traits::{
-    Action, ConfigureRequest, Context, DataSource, PlanRequest, PlannedChange, Progress, Provider, ReadOutcome,
-    Resource, UpdateRequest,
+    Action, ConfigureRequest, Context, DataSource, MoveRequest, PlanRequest, PlannedChange, Progress, Provider,
+    ReadOutcome, Resource, UpdateRequest,
 };
 pub use types::Type;
 pub use value::ValueError;

@@ -457,6 +457,50 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
         .await
     }
 
+    async fn move_resource_state(
+        &self,
+        request: Request<proto::move_resource_state::Request>,
+    ) -> Result<Response<proto::move_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "MoveResourceState",
+            &request.target_type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::move_resource_state::Response::default();
+                match self.resource(&request.target_type_name) {
+                    Err(d) => diags.push(d),
+                    Ok(r) => {
+                        let raw = request.source_state.unwrap_or_default();
+                        if raw.json.is_empty() && !raw.flatmap.is_empty() {
+                            diags.error(
+                                "Unsupported Legacy State",
+                                format!("The state of {} is in the pre-0.12 flatmap format. Refresh it with its own provider first, then move it.", request.source_type_name),
+                            );
+                        } else {
+                            let move_request = super::traits::MoveRequest {
+                                source_provider_address: request.source_provider_address,
+                                source_type_name: request.source_type_name,
+                                source_schema_version: request.source_schema_version,
+                                source_state_json: raw.json,
+                            };
+                            if let Some(state) =
+                                dispatch::move_resource(r, &self.context(), move_request, &mut diags).await
+                            {
+                                response.target_identity = identity_data(r, &state);
+                                response.target_state = encode_into(&state, &r.ty, &mut diags);
+                            }
+                        }
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
     async fn configure_provider(
         &self,
         request: Request<proto::configure_provider::Request>,
@@ -801,7 +845,9 @@ fn capabilities() -> proto::ServerCapabilities {
         plan_destroy: true,
         // Terraform may reuse a cached schema across provider processes: cheaper starts.
         get_provider_schema_optional: true,
-        move_resource_state: false,
+        // `moved` across resource types (Terraform 1.8+): each resource decides which
+        // sources it accepts (`Resource::move_state`; the default refuses, naming the source).
+        move_resource_state: true,
         generate_resource_config: false,
     }
 }

@@ -119,6 +119,20 @@ pub struct UpdateRequest<M> {
     pub config: M,
 }
 
+/// What MoveResourceState gives a resource (a `moved` block whose source is another
+/// resource type, perhaps another provider's; Terraform 1.8+).
+#[derive(Clone, Debug, Default)]
+pub struct MoveRequest {
+    /// The source's provider, fully qualified, e.g. `registry.terraform.io/hashicorp/azuread`.
+    pub source_provider_address: String,
+    /// The source's resource type, e.g. `azuread_group_license`.
+    pub source_type_name: String,
+    /// The schema version the source state was written with (not upgraded by Terraform).
+    pub source_schema_version: i64,
+    /// The source state as Terraform stored it: JSON in the source provider's schema.
+    pub source_state_json: Vec<u8>,
+}
+
 /// What a refresh found.
 #[derive(Clone, Debug)]
 pub enum ReadOutcome<M> {
@@ -223,6 +237,23 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         diags.error(
             "Import By Identity Not Supported",
             format!("{} cannot be imported by identity.", self.type_name()),
+        );
+        None
+    }
+
+    /// Turns the state of another resource type into this resource's state (`moved` across
+    /// types, Terraform 1.8+). There is no provider data: Terraform calls this on a provider
+    /// it has not configured, so the remote system cannot be read here; the refresh that
+    /// follows does that. The default refuses every source, naming it.
+    async fn move_state(&self, _ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Self::Model> {
+        diags.error(
+            "Unsupported Move Source",
+            format!(
+                "{} cannot take over the state of {:?} from {:?}. Remove the moved block; import the object instead.",
+                self.type_name(),
+                request.source_type_name,
+                request.source_provider_address
+            ),
         );
         None
     }
