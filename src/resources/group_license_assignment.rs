@@ -18,6 +18,11 @@
 //! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
 //!   then reads until the removal shows, so that deleting the group next succeeds.
 //! - Import: `GET /groups/{id}` and `GET /subscribedSkus`.
+//! - Move (`moved` from `azuread_group_license`, Terraform 1.8+): no request; Terraform
+//!   asks an unconfigured provider. The moved state names the SKU and plans by ID; the
+//!   refresh that follows (`GET /groups/{id}`, `GET /subscribedSkus`) spells them as
+//!   import does (part numbers, plan names), so a configuration written with names plans
+//!   empty.
 //!
 //! Disabled plans Graph adds on its own (trial and "viral" SKUs disable more plans than
 //! were sent) are recorded after the apply in `graph_disabled_plan_ids`: they are not
@@ -47,8 +52,8 @@ use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
-    Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, Nesting,
-    PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, MoveRequest,
+    Nesting, PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
 };
 
 /// How long create, update and delete wait for processing unless `timeouts` says otherwise.
@@ -361,6 +366,145 @@ fn without(current: &Licenses, added: &Licenses) -> Licenses {
             (sku.clone(), own)
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Moving from azuread_group_license
+// ---------------------------------------------------------------------------------------
+
+/// The provider whose `azuread_group_license` a `moved` block may name as its source.
+const AZUREAD: &str = "registry.terraform.io/hashicorp/azuread";
+/// The resource type accepted from it.
+const AZUREAD_GROUP_LICENSE: &str = "azuread_group_license";
+/// Its schema versions this provider reads (azuread 3.x writes 0).
+const AZUREAD_GROUP_LICENSE_VERSIONS: &[i64] = &[0];
+
+/// An `azuread_group_license` state (`id` = `{groupObjectId}/license/{skuId}`,
+/// `group_object_id`, `sku_id`, `disabled_plans`, `timeouts`) as this resource's state: one
+/// licence keyed by its SKU ID, disabled plans by ID, other SKUs of the group left alone
+/// (`exclusive` unset, as azuread's resource was not authoritative). Names are unknown
+/// until the refresh that follows ([`respelled`]).
+fn from_azuread_group_license(request: &MoveRequest) -> Result<Model, String> {
+    if request.source_type_name != AZUREAD_GROUP_LICENSE {
+        return Err(format!(
+            "entra_group_license_assignment can take over {AZUREAD_GROUP_LICENSE} of {AZUREAD} only, not {:?}. Import the group instead: terraform import entra_group_license_assignment.NAME <group-id>.",
+            request.source_type_name
+        ));
+    }
+    if request.source_provider_address != AZUREAD {
+        return Err(format!(
+            "{AZUREAD_GROUP_LICENSE} is accepted from {AZUREAD} only, not from {:?}.",
+            request.source_provider_address
+        ));
+    }
+    if !AZUREAD_GROUP_LICENSE_VERSIONS.contains(&request.source_schema_version) {
+        return Err(format!(
+            "The {AZUREAD_GROUP_LICENSE} state has schema version {}, and this provider reads version 0 (azuread 3.x). Remove it from state (terraform state rm) and import the group instead.",
+            request.source_schema_version
+        ));
+    }
+    let state: serde_json::Value = serde_json::from_slice(&request.source_state_json)
+        .map_err(|e| format!("The {AZUREAD_GROUP_LICENSE} state is not JSON: {e}."))?;
+    let id = state["id"].as_str().unwrap_or_default();
+    let malformed = || {
+        format!(
+            "The {AZUREAD_GROUP_LICENSE} ID {id:?} is not of the form {{groupObjectId}}/license/{{skuId}}, with two GUIDs."
+        )
+    };
+    let (group, sku) = id.split_once("/license/").ok_or_else(malformed)?;
+    let (group, sku) = (
+        Guid::parse(group).ok_or_else(malformed)?,
+        Guid::parse(sku).ok_or_else(malformed)?,
+    );
+    for (attribute, expected) in [("group_object_id", &group), ("sku_id", &sku)] {
+        if let Some(value) = state[attribute].as_str()
+            && Guid::parse(value).as_ref() != Some(expected)
+        {
+            return Err(format!(
+                "The {AZUREAD_GROUP_LICENSE} state's {attribute} {value:?} does not match its ID {id:?}."
+            ));
+        }
+    }
+    let mut disabled = BTreeSet::new();
+    for plan in state["disabled_plans"].as_array().into_iter().flatten() {
+        let text = plan.as_str().unwrap_or_default();
+        disabled.insert(Guid::parse(text).ok_or_else(|| {
+            format!("The {AZUREAD_GROUP_LICENSE} state's disabled_plans holds {plan}, which is not a service plan ID.")
+        })?);
+    }
+    let key = sku.to_string();
+    let resolved = BTreeMap::from([(
+        key.clone(),
+        ResolvedLicense {
+            sku_id: sku,
+            sku_part_number: String::new(),
+            disabled_plan_ids: disabled.clone(),
+        },
+    )]);
+    let ids = SetOf(disabled.iter().map(Guid::to_string).collect());
+    Ok(Model {
+        id: Attr::Known(group.to_string()),
+        group_id: Attr::Known(group.to_string()),
+        licenses: Attr::Known(BTreeMap::from([(key.clone(), license_config(None, &disabled))])),
+        exclusive: Attr::Null,
+        wait_for_processing: Attr::Null,
+        effective_licenses: Attr::Known(
+            resolved
+                .iter()
+                .map(|(k, r)| {
+                    let license = EffectiveLicense {
+                        sku_id: r.sku_id.to_string(),
+                        sku_part_number: String::new(),
+                        disabled_plan_ids: ids.clone(),
+                        disabled_plans: ids.clone(),
+                    };
+                    (k.clone(), license)
+                })
+                .collect(),
+        ),
+        graph_disabled_plan_ids: Attr::Known(BTreeMap::from([(key, SetOf(Vec::new()))])),
+        license_processing_state: Attr::Known(String::new()),
+        members_with_license_errors_count: Attr::Known(0),
+        member_license_errors: Attr::Known(Vec::new()),
+        timeouts: Attr::Null,
+    })
+}
+
+impl GroupLicenseAssignmentModel {
+    /// True for a state a move wrote: SKUs known by ID only (every state this resource
+    /// writes otherwise records each SKU's part number).
+    fn spelled_by_id(&self) -> bool {
+        self.effective_licenses
+            .known()
+            .is_some_and(|e| e.values().any(|l| l.sku_part_number.is_empty()))
+    }
+}
+
+/// A moved state spelled as import spells it: each SKU under its part number, disabled
+/// plans by name, `effective_licenses` with names. SKUs the tenant does not list keep
+/// their ID.
+fn respelled(mut state: Model, skus: &[SubscribedSku]) -> Model {
+    let resolved: BTreeMap<String, ResolvedLicense> = state
+        .resolved()
+        .into_values()
+        .map(|mut license| {
+            if let Some(sku) = find_sku(license.sku_id.as_str(), skus) {
+                license.sku_part_number = sku.sku_part_number.trim().to_owned();
+            }
+            (catalog::key_for(&license.sku_id, skus), license)
+        })
+        .collect();
+    let licenses = resolved
+        .iter()
+        .map(|(key, l)| {
+            let config = license_config(find_sku(l.sku_id.as_str(), skus), &l.disabled_plan_ids);
+            (key.clone(), config)
+        })
+        .collect();
+    state.licenses = Attr::Known(licenses);
+    state.effective_licenses = Attr::Known(effective(&resolved, skus));
+    state.graph_disabled_plan_ids = Attr::Known(resolved.keys().map(|k| (k.clone(), SetOf(Vec::new()))).collect());
+    state
 }
 
 // ---------------------------------------------------------------------------------------
@@ -718,6 +862,20 @@ impl Resource<Tenant> for GroupLicenseAssignment {
                 return ReadOutcome::Found(state);
             }
         };
+        let mut state = state;
+        if state.spelled_by_id() {
+            // Moved from azuread_group_license: spell it as import does, once.
+            if let Some(skus) = tenant
+                .subscribed_skus(&ctx.cancel)
+                .await
+                .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+            {
+                state = respelled(state, &skus);
+            }
+            if let Some(processing) = group.license_processing_state.as_ref().and_then(|p| p.state.clone()) {
+                state.license_processing_state = Attr::Known(processing);
+            }
+        }
         let actual = current_licenses(&group.assigned_licenses);
         let managed = state.managed();
         let added = state.graph_added();
@@ -835,6 +993,16 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         Some(state)
     }
 
+    async fn move_state(&self, _ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Model> {
+        match from_azuread_group_license(&request) {
+            Ok(state) => Some(state),
+            Err(detail) => {
+                diags.error("Cannot Move Resource State", detail);
+                None
+            }
+        }
+    }
+
     async fn import_identity(
         &self,
         ctx: &Context,
@@ -946,6 +1114,115 @@ mod tests {
         let other_key = Attr::Known(BTreeMap::from([(E5.to_owned(), LicenseConfig::default())]));
         assert!(!written_alike(&left_out, &other_key), "keys must match");
         assert!(!written_alike(&Attr::Null, &left_out));
+    }
+
+    fn azuread(type_name: &str, version: i64, state: serde_json::Value) -> MoveRequest {
+        MoveRequest {
+            source_provider_address: AZUREAD.into(),
+            source_type_name: type_name.into(),
+            source_schema_version: version,
+            source_state_json: serde_json::to_vec(&state).unwrap(),
+        }
+    }
+
+    const GROUP: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
+
+    #[test]
+    fn an_azuread_group_license_moves_without_graph_and_refresh_spells_it_with_names() {
+        let state = serde_json::json!({
+            "id": format!("{GROUP}/license/{}", E5.to_uppercase()),
+            "group_object_id": GROUP,
+            "sku_id": E5,
+            "disabled_plans": [YAMMER],
+            "timeouts": null,
+        });
+        let moved = from_azuread_group_license(&azuread("azuread_group_license", 0, state)).unwrap();
+        assert_eq!(moved.group_id, Attr::Known(GROUP.into()));
+        assert!(moved.spelled_by_id());
+        let licenses = moved.licenses.known().unwrap();
+        assert_eq!(licenses[E5].disabled_plans, Attr::Known(SetOf(vec![YAMMER.to_owned()])));
+        assert_eq!(
+            moved.managed().licenses,
+            Licenses::from([(Guid::parse(E5).unwrap(), guids(&[YAMMER]))])
+        );
+        assert!(
+            !moved.managed().exclusive,
+            "azuread left other SKUs alone; so does the moved state"
+        );
+
+        let spelled = respelled(moved.clone(), &skus());
+        assert!(!spelled.spelled_by_id());
+        let licenses = spelled.licenses.known().unwrap();
+        assert_eq!(
+            licenses["SPE_E5"].disabled_plans,
+            Attr::Known(SetOf(vec!["YAMMER_ENTERPRISE".into()]))
+        );
+        assert_eq!(
+            spelled.effective_licenses.known().unwrap()["SPE_E5"].sku_part_number,
+            "SPE_E5"
+        );
+        assert_eq!(
+            spelled.managed(),
+            moved.managed(),
+            "the same licences, spelled differently"
+        );
+
+        let none_disabled = serde_json::json!({"id": format!("{GROUP}/license/{E5}"), "disabled_plans": []});
+        let moved = from_azuread_group_license(&azuread("azuread_group_license", 0, none_disabled)).unwrap();
+        let spelled = respelled(moved, &skus());
+        assert_eq!(
+            spelled.licenses.known().unwrap()["SPE_E5"],
+            LicenseConfig::default(),
+            "written as {{}}"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_moved_is_an_error_naming_the_value() {
+        let good = serde_json::json!({"id": format!("{GROUP}/license/{E5}")});
+        let cases = [
+            (azuread("azuread_group", 0, good.clone()), "\"azuread_group\""),
+            (azuread("azuread_group_license", 1, good.clone()), "schema version 1"),
+            (
+                MoveRequest {
+                    source_provider_address: "registry.terraform.io/example/azuread".into(),
+                    ..azuread("azuread_group_license", 0, good.clone())
+                },
+                "\"registry.terraform.io/example/azuread\"",
+            ),
+            (
+                azuread("azuread_group_license", 0, serde_json::json!({"id": GROUP})),
+                &format!("{GROUP:?}"),
+            ),
+            (
+                azuread(
+                    "azuread_group_license",
+                    0,
+                    serde_json::json!({"id": format!("{GROUP}/license/SPE_E5")}),
+                ),
+                "/license/SPE_E5\"",
+            ),
+            (
+                azuread(
+                    "azuread_group_license",
+                    0,
+                    serde_json::json!({"id": format!("{GROUP}/license/{E5}"), "sku_id": TEAMS}),
+                ),
+                TEAMS,
+            ),
+            (
+                azuread(
+                    "azuread_group_license",
+                    0,
+                    serde_json::json!({"id": format!("{GROUP}/license/{E5}"), "disabled_plans": ["TEAMS1"]}),
+                ),
+                "\"TEAMS1\"",
+            ),
+        ];
+        for (request, named) in cases {
+            let error = from_azuread_group_license(&request).unwrap_err();
+            assert!(error.contains(named), "{named} in {error}");
+        }
     }
 
     #[test]
