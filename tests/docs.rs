@@ -183,3 +183,50 @@ fn docs_provider_page_has_authentication_per_method_and_nested_schemas() {
     assert!(skus.contains("### Nested Schema for `skus`"), "{skus}");
     assert!(skus.contains("### Nested Schema for `skus.units`"), "{skus}");
 }
+
+/// The HCL in the guides is the HCL the end-to-end tests run: every `terraform` code block
+/// of `docs/guides/` is, verbatim, a file under `examples/guides/` (run by
+/// `e2e_adoption` and `e2e_moved_from_azuread`, validated by `e2e_examples`).
+#[test]
+fn docs_guides_quote_the_tested_hcl() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut tested = Vec::new();
+    let mut stack = vec![root.join("examples/guides")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+            if entry.is_dir() {
+                stack.push(entry);
+            } else if entry.extension().is_some_and(|e| e == "tf") {
+                tested.push(std::fs::read_to_string(&entry).unwrap());
+            }
+        }
+    }
+    let mut quoted = 0;
+    for guide in std::fs::read_dir(root.join("docs/guides"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        let text = std::fs::read_to_string(&guide).unwrap();
+        let mut block: Option<String> = None;
+        for line in text.lines() {
+            match (&mut block, line) {
+                (None, "```terraform") => block = Some(String::new()),
+                (Some(hcl), "```") => {
+                    assert!(
+                        tested.iter().any(|t| t == hcl),
+                        "{}: a terraform block that is not a file of examples/guides/:\n{hcl}",
+                        guide.display()
+                    );
+                    quoted += 1;
+                    block = None;
+                }
+                (Some(hcl), line) => {
+                    hcl.push_str(line);
+                    hcl.push('\n');
+                }
+                (None, _) => {}
+            }
+        }
+    }
+    assert_eq!(quoted, tested.len(), "every guide file is quoted once");
+}

@@ -679,3 +679,78 @@ async fn import_by_id_and_by_identity_gives_readable_state_and_an_empty_plan() {
         json!([{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER]}])
     );
 }
+
+/// MoveResourceState as Terraform 1.8+ sends it for `moved` from `azuread_group_license`,
+/// to a provider it has not configured.
+async fn move_from_azuread(server: &InProcess, type_name: &str, state: &Json) -> proto::move_resource_state::Response {
+    server
+        .provider()
+        .move_resource_state(proto::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/hashicorp/azuread".into(),
+            source_type_name: type_name.into(),
+            source_schema_version: 0,
+            source_state: Some(proto::RawState {
+                json: serde_json::to_vec(state).unwrap(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: RESOURCE.into(),
+            source_private: Vec::new(),
+            source_identity: None,
+            source_identity_schema_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn moved_from_azuread_on_an_unconfigured_provider_then_refreshed_with_names() {
+    let h = Harness::start().await;
+    let unconfigured = InProcess::start(EntraProvider).await;
+    let azuread = json!({
+        "id": format!("{ENGINEERING}/license/{ENTERPRISEPACK}"),
+        "group_object_id": ENGINEERING,
+        "sku_id": ENTERPRISEPACK,
+        "disabled_plans": [YAMMER],
+        "timeouts": null,
+    });
+    let before = h.mark();
+    let moved = move_from_azuread(&unconfigured, "azuread_group_license", &azuread).await;
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let state = h.decode(moved.target_state.as_ref());
+    assert_eq!(state.get("group_id"), &Value::string(ENGINEERING));
+    assert!(
+        state
+            .get("licenses")
+            .get(ENTERPRISEPACK)
+            .get("disabled_plans")
+            .as_elements()
+            .is_some()
+    );
+    assert_eq!(
+        h.identity(moved.target_identity.as_ref()),
+        Value::object([("group_id", Value::string(ENGINEERING))])
+    );
+    assert_eq!(h.mark(), before, "the move sends no request");
+
+    // The refresh spells it as import does; the plan with names is then empty.
+    let (read, refreshed) = h.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(disabled_plans(&refreshed), sorted(&["YAMMER_ENTERPRISE"]));
+    assert_effective(&refreshed, &[YAMMER]);
+    let (planning, planned) = h.plan(&refreshed, &config(ENGINEERING, &["YAMMER_ENTERPRISE"])).await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert_eq!(planned, refreshed, "the plan after the move is empty");
+    assert_eq!(h.writes(), 0);
+
+    // Another type is refused, naming it.
+    let refused = move_from_azuread(&unconfigured, "azuread_group", &azuread).await;
+    assert!(refused.target_state.is_none());
+    let found = errors(&refused.diagnostics);
+    assert!(
+        found.len() == 1
+            && found[0].starts_with("Cannot Move Resource State")
+            && found[0].contains("\"azuread_group\""),
+        "{found:?}"
+    );
+}
