@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::Diagnostics;
-use super::dispatch::{ActionHandler, DataSourceHandler, ResourceHandler};
+use super::dispatch::{ActionHandler, DataSourceHandler, ListResourceHandler, ResourceHandler};
 use super::model::Model;
 use super::path::AttributePath;
 use super::schema::{IdentitySchema, Schema};
@@ -85,6 +85,12 @@ pub trait Provider: Send + Sync + 'static {
 
     /// The action types (Terraform 1.14+).
     fn actions(&self) -> Vec<Arc<dyn ActionHandler<Self::Data>>> {
+        Vec::new()
+    }
+
+    /// The list resource types (`terraform query`, Terraform 1.14+); each has the type name
+    /// and the identity of one of [`Provider::resources`].
+    fn list_resources(&self) -> Vec<Arc<dyn ListResourceHandler<Self::Data>>> {
         Vec::new()
     }
 }
@@ -258,6 +264,13 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         None
     }
 
+    /// The configuration to generate for an object (GenerateResourceConfig, Terraform 1.14+:
+    /// `-generate-config-out` and `terraform query`). `config` is the framework's default:
+    /// the state without its computed-only attributes. The default returns it unchanged.
+    fn generate_config(&self, config: Self::Model) -> Self::Model {
+        config
+    }
+
     /// Attributes each schema version renamed: `(version, &[(old name, new name)])`.
     /// The default [`Resource::upgrade_state`] applies them to state stored by older
     /// versions; attributes added since then read as null.
@@ -368,4 +381,56 @@ pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
 
     /// Runs the action, reporting progress as it goes.
     async fn invoke(&self, ctx: &Context, data: &D, config: Self::Model, progress: &Progress, diags: &mut Diagnostics);
+}
+
+/// What ListResource gives a list resource (`terraform query`, Terraform 1.14+).
+#[derive(Clone, Debug)]
+pub struct ListRequest<C> {
+    /// The `config` block of the `list` block.
+    pub config: C,
+    /// Whether Terraform wants each result's full resource object (costlier to build).
+    pub include_resource_object: bool,
+    /// At most this many results: Terraform stops reading after them.
+    pub limit: usize,
+}
+
+/// One object a list resource found.
+#[derive(Clone, Debug)]
+pub struct Listed<I, M> {
+    /// The managed resource's identity of the object.
+    pub identity: I,
+    /// A name people recognise.
+    pub display_name: String,
+    /// The object as the managed resource's state, when Terraform asked for it.
+    pub object: Option<M>,
+}
+
+/// A list resource type (`terraform query`, Terraform 1.14+): finds existing objects of the
+/// managed resource type of the same name.
+#[async_trait]
+pub trait ListResource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The `config` block of a `list` block (the filters).
+    type Config: Model;
+    /// The managed resource's identity.
+    type Identity: Model;
+    /// The managed resource's state.
+    type Object: Model;
+
+    /// The managed resource's type name.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+
+    /// Static checks (values may be unknown).
+    async fn validate(&self, _ctx: &Context, _config: &Self::Config, _diags: &mut Diagnostics) {}
+
+    /// Finds the objects; at most `request.limit` are used.
+    async fn list(
+        &self,
+        ctx: &Context,
+        data: &D,
+        request: ListRequest<Self::Config>,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed<Self::Identity, Self::Object>>;
 }
