@@ -754,3 +754,178 @@ async fn moved_from_azuread_on_an_unconfigured_provider_then_refreshed_with_name
         "{found:?}"
     );
 }
+
+/// The `config` type of the list resource, as GetProviderSchema declares it.
+fn list_config(sku: Option<&str>, prefix: Option<&str>, with_errors: Option<bool>) -> (Value, Type) {
+    let text = |v: Option<&str>| v.map_or(Value::Null, Value::string);
+    let value = Value::object([
+        ("sku", text(sku)),
+        ("display_name_prefix", text(prefix)),
+        (
+            "with_member_license_errors",
+            with_errors.map_or(Value::Null, Value::Bool),
+        ),
+    ]);
+    let ty = Type::object([
+        ("sku", Type::String),
+        ("display_name_prefix", Type::String),
+        ("with_member_license_errors", Type::Bool),
+    ]);
+    (value, ty)
+}
+
+/// ListResource as Terraform 1.14 sends it (the `config` block's value, the
+/// `include_resource` flag and the `limit`), read to the end of the stream.
+async fn list(h: &Harness, config: &(Value, Type), include: bool, limit: i64) -> Vec<proto::list_resource::Event> {
+    let mut stream = h
+        .server
+        .provider()
+        .list_resource(proto::list_resource::Request {
+            type_name: RESOURCE.into(),
+            config: dynamic(&config.0, &config.1),
+            include_resource_object: include,
+            limit,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut events = Vec::new();
+    while let Some(event) = stream.message().await.unwrap() {
+        events.push(event);
+    }
+    events
+}
+
+#[tokio::test]
+async fn list_resource_validate_and_generate_config_with_terraform_1_14_messages() {
+    let h = Harness::start().await;
+    // Sales gets AAD_PREMIUM in the portal; Engineering holds ENTERPRISEPACK (seeded).
+    h.change_out_of_band(
+        SALES,
+        json!({"addLicenses": [{"skuId": "078d2b04-f1bd-4111-bbd4-b4b1b354cef4", "disabledPlans": []}], "removeLicenses": []}),
+    )
+    .await;
+    let mut client = h.server.provider();
+
+    let metadata = client
+        .get_metadata(proto::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let listed_types: Vec<&str> = metadata.list_resources.iter().map(|l| l.type_name.as_str()).collect();
+    assert_eq!(listed_types, vec![RESOURCE]);
+    let schema = client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let list_block = schema.list_resource_schemas[RESOURCE].block.clone().unwrap();
+    assert_eq!(implied_type(&list_block), list_config(None, None, None).1);
+    assert!(schema.server_capabilities.unwrap().generate_resource_config);
+
+    // ValidateListResourceConfig: Terraform 1.14 sends the type and the config only.
+    let validate = |config: (Value, Type)| {
+        let mut client = h.server.provider();
+        async move {
+            client
+                .validate_list_resource_config(proto::validate_list_resource_config::Request {
+                    type_name: RESOURCE.into(),
+                    config: dynamic(&config.0, &config.1),
+                    include_resource_object: None,
+                    limit: None,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
+    };
+    assert!(
+        validate(list_config(Some("SPE_E5"), Some("Sa"), Some(false)))
+            .await
+            .is_empty()
+    );
+    let bad = validate(list_config(Some("6fd2c87f-b296-42f0-b197-1e91e994b9zz"), None, None)).await;
+    assert_eq!(errors(&bad).len(), 1, "{bad:?}");
+    assert!(errors(&bad)[0].starts_with("Invalid SKU"));
+    assert_eq!(
+        bad[0].attribute.as_ref().map(path_from_proto),
+        Some(AttributePath::attr("sku"))
+    );
+
+    // Every licensed group: identities and names, sorted by name; no objects unless asked;
+    // one `$batch` of advanced queries.
+    let before = h.mark();
+    let events = list(&h, &list_config(None, None, None), false, 100).await;
+    let batches = h.emulator.requests()[before..]
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/$batch"))
+        .count();
+    assert_eq!(batches, 1);
+    let names: Vec<&str> = events.iter().map(|e| e.display_name.as_str()).collect();
+    assert_eq!(names, vec!["Engineering", "Sales"]);
+    for event in &events {
+        assert!(event.diagnostic.is_empty() && event.resource_object.is_none());
+    }
+    assert_eq!(
+        h.identity(events[0].identity.as_ref()),
+        Value::object([("group_id", Value::string(ENGINEERING))])
+    );
+    assert_eq!(
+        list(&h, &list_config(None, None, None), false, 1).await.len(),
+        1,
+        "the limit"
+    );
+
+    // By SKU and prefix, with the object: the state import writes (member errors not read).
+    let events = list(&h, &list_config(Some("ENTERPRISEPACK"), Some("eng"), None), true, 100).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let object = h.decode(events[0].resource_object.as_ref());
+    assert_eq!(object.get("group_id"), &Value::string(ENGINEERING));
+    assert_eq!(object.get("licenses"), &enterprisepack(&["YAMMER_ENTERPRISE"]));
+    assert_effective(&object, &[YAMMER]);
+    assert!(object.get("members_with_license_errors_count").is_null());
+    assert!(
+        list(&h, &list_config(Some("EMS"), None, None), false, 100)
+            .await
+            .is_empty()
+    );
+
+    // Groups with member licence errors: a default query, each still holding a licence.
+    let events = list(&h, &list_config(None, None, Some(true)), false, 100).await;
+    assert!(events.iter().all(|e| e.diagnostic.is_empty()), "{events:?}");
+    assert!(events.len() <= 2);
+
+    // An unknown part number: one event, the error on `sku`, and nothing listed.
+    let events = list(&h, &list_config(Some("NOPE"), None, None), false, 100).await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].identity.is_none());
+    let found = errors(&events[0].diagnostic);
+    assert!(found.len() == 1 && found[0].starts_with("SKU Not Found") && found[0].contains("\"NOPE\""));
+
+    // GenerateResourceConfig with the listed object: the configuration to write, without
+    // computed-only attributes.
+    let generated = client
+        .generate_resource_config(proto::generate_resource_config::Request {
+            type_name: RESOURCE.into(),
+            state: dynamic(&object, &h.ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(generated.diagnostics.is_empty(), "{:?}", generated.diagnostics);
+    let config = h.decode(generated.config.as_ref());
+    assert_eq!(config.get("group_id"), &Value::string(ENGINEERING));
+    assert_eq!(config.get("licenses"), &enterprisepack(&["YAMMER_ENTERPRISE"]));
+    for computed in [
+        "id",
+        "effective_licenses",
+        "graph_disabled_plan_ids",
+        "license_processing_state",
+        "members_with_license_errors_count",
+        "member_license_errors",
+    ] {
+        assert!(config.get(computed).is_null(), "{computed} is not configuration");
+    }
+    assert_eq!(h.writes(), 0, "listing writes nothing");
+}

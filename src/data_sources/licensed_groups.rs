@@ -20,7 +20,7 @@ use async_trait::async_trait;
 
 use crate::diagnostics::{OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
 use crate::graph::models::SubscribedSku;
-use crate::licensing::catalog::{find_sku, key_for, plan_names};
+use crate::licensing::catalog::{find_sku, key_for, plan_names, skus_to_query};
 use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::tfplugin::{Attr, Attribute, AttributePath, Context, DataSource, Diagnostics, Schema, SetOf, TfType};
@@ -84,32 +84,6 @@ fn schema() -> Schema {
                 .description("The groups, by object ID: `id`, `display_name`, and `licenses` keyed by SKU part number, each with `sku_id`, `disabled_plans` (names) and `disabled_plan_ids`. Every licence of a group is listed, also when `sku` is set."),
         ],
     )
-}
-
-/// The SKU IDs to query: the one `sku` names, or every subscribed SKU.
-fn skus_to_query(sku: Option<&str>, skus: &[SubscribedSku]) -> Result<Vec<String>, String> {
-    let Some(sku) = sku else {
-        return Ok(skus
-            .iter()
-            .filter_map(|s| Guid::parse(&s.sku_id))
-            .map(|g| g.to_string())
-            .collect());
-    };
-    if let Some(found) = find_sku(sku, skus).and_then(|s| Guid::parse(&s.sku_id)) {
-        return Ok(vec![found.to_string()]);
-    }
-    match Guid::parse(sku) {
-        // A SKU ID the tenant does not list (any more) may still be held.
-        Some(id) => Ok(vec![id.to_string()]),
-        None => {
-            let mut parts: Vec<&str> = skus.iter().map(|s| s.sku_part_number.trim()).collect();
-            parts.sort_unstable();
-            Err(format!(
-                "The tenant subscribes to no SKU with part number {sku:?}. Subscribed: {}.",
-                parts.join(", ")
-            ))
-        }
-    }
 }
 
 /// A group's licences as the resource's import writes them.
@@ -211,21 +185,6 @@ mod tests {
     #[test]
     fn the_model_is_the_schema() {
         assert_eq!(Model::tf_type(), schema().implied_type().without_optional_markers());
-    }
-
-    #[test]
-    fn a_sku_filter_queries_that_sku_only() {
-        let all = skus();
-        assert_eq!(skus_to_query(None, &all).unwrap().len(), all.len());
-        assert_eq!(skus_to_query(Some("spe_e5"), &all).unwrap(), vec![E5.to_owned()]);
-        assert_eq!(
-            skus_to_query(Some(&E5.to_uppercase()), &all).unwrap(),
-            vec![E5.to_owned()]
-        );
-        let unlisted = "00000000-0000-0000-0000-0000000000aa";
-        assert_eq!(skus_to_query(Some(unlisted), &all).unwrap(), vec![unlisted.to_owned()]);
-        let error = skus_to_query(Some("NOPE"), &all).unwrap_err();
-        assert!(error.contains("\"NOPE\"") && error.contains("SPE_E5"), "{error}");
     }
 
     #[test]

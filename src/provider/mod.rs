@@ -13,7 +13,7 @@ use crate::graph::{GraphClient, GraphError, TokenSource};
 use crate::licensing::Tenant;
 use crate::tfplugin::{
     ActionHandler, Attribute, AttributePath, ConfigureRequest, Context, DataSourceHandler, Diagnostic, Diagnostics,
-    Provider, ResourceHandler, Schema,
+    ListResourceHandler, Provider, ResourceHandler, Schema,
 };
 use settings::ProviderConfig;
 
@@ -161,6 +161,12 @@ impl Provider for EntraProvider {
     fn actions(&self) -> Vec<Arc<dyn ActionHandler<Tenant>>> {
         vec![Arc::new(
             crate::actions::user_license_reprocess::UserLicenseReprocessAction,
+        )]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResourceHandler<Tenant>>> {
+        vec![Arc::new(
+            crate::resources::group_license_assignment::GroupLicenseAssignmentList,
         )]
     }
 

@@ -221,14 +221,14 @@ impl GraphClient {
 }
 
 /// The group properties [`GraphClient::groups_holding`] selects.
-const HOLDING_SELECT: &str = "id,displayName,assignedLicenses";
+const HOLDING_SELECT: &str = "id,displayName,assignedLicenses,licenseProcessingState";
 
 impl GraphClient {
     /// Every group holding at least one of `skus` (SKU IDs), with its name and licences,
     /// each group once. Per SKU one advanced query (Microsoft documents `any` over
     /// `assignedLicenses` as one, answered with `ConsistencyLevel: eventual` and
     /// `$count=true`, <https://learn.microsoft.com/graph/aad-advanced-queries>):
-    /// `GET /groups?$filter=assignedLicenses/any(x:x/skuId eq {sku})&$count=true&$select=id,displayName,assignedLicenses&$top=999`.
+    /// `GET /groups?$filter=assignedLicenses/any(x:x/skuId eq {sku})&$count=true&$select=id,displayName,assignedLicenses,licenseProcessingState&$top=999`.
     /// The first pages go in `$batch` calls of 20 queries; each further page (999 groups
     /// a page) is one more request. Results are eventually consistent: a licence assigned
     /// seconds ago may not show yet.
@@ -288,6 +288,22 @@ impl GraphClient {
             }
         }
         Ok(found.into_values().collect())
+    }
+}
+
+impl GraphClient {
+    /// Every group with members in licence error, with its name and licences:
+    /// `GET /groups?$filter=hasMembersWithLicenseErrors eq true` (a default query: Graph
+    /// refuses this filter with `ConsistencyLevel: eventual`), 999 a page.
+    pub async fn groups_with_license_errors(&self, cancel: &CancellationToken) -> Result<Vec<Group>, GraphError> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("$filter", "hasMembersWithLicenseErrors eq true")
+            .append_pair("$select", HOLDING_SELECT)
+            .append_pair("$top", "999")
+            .finish();
+        self.get_all(cancel, &format!("/groups?{query}"))
+            .await
+            .map_err(|e| e.needing(READ_PERMISSION))
     }
 }
 
