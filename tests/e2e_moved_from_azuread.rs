@@ -22,8 +22,9 @@ const INTUNE_A: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
 /// The version the stand-in is installed as.
 const AZUREAD_VERSION: &str = "3.10.0";
 
-/// The stand-in's binary. `cargo test` builds example targets, a filtered
-/// `cargo test --test integration …` does not: build it here once (a no-op when built).
+/// The stand-in's binary. `cargo test --workspace` builds example targets, a filtered
+/// `cargo test --test integration …` does not: build it here once, selecting the workspace
+/// as `cargo test --workspace` does (same features, so a no-op when that built it).
 fn stand_in() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -32,7 +33,14 @@ fn stand_in() -> PathBuf {
             let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>");
             let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
             build
-                .args(["build", "--quiet", "--example", "azuread-stand-in"])
+                .args([
+                    "build",
+                    "--quiet",
+                    "--locked",
+                    "--workspace",
+                    "--example",
+                    "azuread-stand-in",
+                ])
                 .current_dir(env!("CARGO_MANIFEST_DIR"));
             if profile_dir.ends_with("release") {
                 build.arg("--release");
