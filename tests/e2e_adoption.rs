@@ -144,6 +144,26 @@ fn one_import_block_over_licensed_groups_adopts_fifty_groups_without_a_write() {
         }
     }
     assert_eq!(yammer_off, 17, "groups 0, 3, …, 48");
+
+    // A licence added in the portal joins its group's resource: an update that sends
+    // nothing, as the group already holds it.
+    let status = graph.graph_post(
+        "/groups/10000000-0000-4000-8000-000000000001/assignLicense",
+        &serde_json::json!({"addLicenses": [{"skuId": EMS, "disabledPlans": [INTUNE_A]}], "removeLicenses": []}),
+    );
+    assert_eq!(status, 202);
+    let writes_before = writes(&graph);
+    let (code, plan) = plan_exit_code(&ws);
+    assert_eq!(code, 2, "{plan}");
+    assert!(plan.contains("0 to add, 1 to change, 0 to destroy"), "{plan}");
+    let applied = ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(applied.contains("0 added, 1 changed, 0 destroyed"), "{applied}");
+    assert_eq!(
+        writes(&graph),
+        writes_before,
+        "the group already holds it: nothing sent"
+    );
+    assert_eq!(plan_exit_code(&ws).0, 0);
     no_licence_removed(&graph);
 }
 
