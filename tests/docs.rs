@@ -184,51 +184,64 @@ fn docs_provider_page_has_authentication_per_method_and_nested_schemas() {
     assert!(skus.contains("### Nested Schema for `skus.units`"), "{skus}");
 }
 
-/// The guide `docs/guides/direct-to-group-licensing.md` shows only HCL that
-/// `tests/e2e_examples.rs` validates: every ```terraform block of the guide is one of the
-/// files `examples/guides/direct-to-group/<step>/main.tf` or a part of one, and every
-/// such file has a block of its own in the guide (contained in no other file).
+/// The guides show only HCL that the tests run or validate: every ```terraform block of
+/// `docs/guides/` is one of the files under `examples/guides/` (run by `e2e_adoption` and
+/// `e2e_moved_from_azuread`, validated by `e2e_examples`) or a part of one, and every such
+/// file has a block of its own in a guide (contained in no other file).
 #[test]
-fn docs_guide_direct_to_group_shows_only_validated_hcl() {
+fn docs_guides_show_only_tested_hcl() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let guide = std::fs::read_to_string(root.join("docs/guides/direct-to-group-licensing.md")).unwrap();
+    let direct = std::fs::read_to_string(root.join("docs/guides/direct-to-group-licensing.md")).unwrap();
     assert!(
-        guide.starts_with(
+        direct.starts_with(
             "---\npage_title: \"Moving from direct to group-based licensing - terraform-provider-entra\"\nsubcategory: \"Guides\"\n"
         ),
         "the guide's front matter"
     );
-    let mut examples: Vec<(String, String)> = std::fs::read_dir(root.join("examples/guides/direct-to-group"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|dir| dir.join("main.tf").is_file())
-        .map(|dir| {
-            let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-            (name, std::fs::read_to_string(dir.join("main.tf")).unwrap())
-        })
-        .collect();
-    examples.sort();
-    assert!(examples.len() >= 5, "{examples:?}");
-
-    let mut blocks: Vec<String> = Vec::new();
-    let mut open: Option<String> = None;
-    for line in guide.lines() {
-        match open.as_mut() {
-            None if line.trim_end() == "```terraform" => open = Some(String::new()),
-            None => {}
-            Some(_) if line.trim_end() == "```" => blocks.push(open.take().unwrap_or_default()),
-            Some(block) => {
-                block.push_str(line);
-                block.push('\n');
+    let mut examples: Vec<(String, String)> = Vec::new();
+    let mut stack = vec![root.join("examples/guides")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()) {
+            if entry.is_dir() {
+                stack.push(entry);
+            } else if entry.extension().is_some_and(|e| e == "tf") {
+                let name = entry.strip_prefix(root).unwrap().display().to_string();
+                examples.push((name, std::fs::read_to_string(&entry).unwrap()));
             }
         }
     }
-    assert!(open.is_none(), "a ```terraform block of the guide is not closed");
-    assert!(blocks.len() >= examples.len(), "{} blocks", blocks.len());
+    examples.sort();
+    assert!(examples.len() >= 9, "{examples:?}");
+
+    let mut blocks: Vec<(String, String)> = Vec::new();
+    for guide in std::fs::read_dir(root.join("docs/guides"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        let mut open: Option<String> = None;
+        for line in std::fs::read_to_string(&guide).unwrap().lines() {
+            match open.as_mut() {
+                None if line.trim_end() == "```terraform" => open = Some(String::new()),
+                None => {}
+                Some(_) if line.trim_end() == "```" => {
+                    blocks.push((guide.display().to_string(), open.take().unwrap_or_default()));
+                }
+                Some(block) => {
+                    block.push_str(line);
+                    block.push('\n');
+                }
+            }
+        }
+        assert!(
+            open.is_none(),
+            "{}: a ```terraform block is not closed",
+            guide.display()
+        );
+    }
 
     let mut own_block = std::collections::BTreeSet::new();
-    for block in &blocks {
-        assert!(!block.trim().is_empty(), "an empty ```terraform block in the guide");
+    for (guide, block) in &blocks {
+        assert!(!block.trim().is_empty(), "{guide}: an empty ```terraform block");
         let homes: Vec<&str> = examples
             .iter()
             .filter(|(_, text)| text.contains(block.as_str()))
@@ -236,17 +249,13 @@ fn docs_guide_direct_to_group_shows_only_validated_hcl() {
             .collect();
         assert!(
             !homes.is_empty(),
-            "this ```terraform block of the guide is in no examples/guides/direct-to-group/*/main.tf \
-             (the HCL there is what terraform validate checks; copy it from there):\n{block}"
+            "{guide}: this ```terraform block is in no file under examples/guides/ (the HCL there is what the tests run; copy it from there):\n{block}"
         );
         if let [home] = homes.as_slice() {
             own_block.insert(*home);
         }
     }
     for (name, _) in &examples {
-        assert!(
-            own_block.contains(name.as_str()),
-            "examples/guides/direct-to-group/{name}/main.tf is not shown in the guide"
-        );
+        assert!(own_block.contains(name.as_str()), "{name} is not shown in any guide");
     }
 }

@@ -479,3 +479,52 @@ fn adding_and_removing_managed_skus_and_a_vanished_group() {
         "the vanished group's resource left state: {state}"
     );
 }
+
+#[test]
+fn imported_licenses_plan_empty_whether_disabled_plans_is_left_out_or_empty() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace(
+        "imported_licenses_plan_empty_whether_disabled_plans_is_left_out_or_empty",
+        &graph,
+    ) else {
+        return;
+    };
+    // Assigned in the portal: AAD_PREMIUM on Sales, no plan disabled.
+    let status = graph.graph_post(
+        &format!("/groups/{SALES}/assignLicense"),
+        &json!({"addLicenses": [{"skuId": AAD_P1, "disabledPlans": []}], "removeLicenses": []}),
+    );
+    assert_eq!(status, 202);
+    let config = |license: &str| {
+        format!(
+            "{HEADER}\nresource \"entra_group_license_assignment\" \"sales\" {{\n  group_id = \"{SALES}\"\n  licenses = {{\n    \"AAD_PREMIUM\" = {license}\n  }}\n}}\n"
+        )
+    };
+    let left_out = config("{}");
+    let empty = config("{ disabled_plans = [] }");
+    let losses = graph.emulator.continuity().len();
+    let writes_before = writes(&graph);
+    let import = [
+        "import",
+        "-no-color",
+        "-input=false",
+        "entra_group_license_assignment.sales",
+        SALES,
+    ];
+    for (first, second) in [(&left_out, &empty), (&empty, &left_out)] {
+        let _ = std::fs::remove_file(ws.path().join("terraform.tfstate"));
+        std::fs::write(ws.path().join("main.tf"), first).unwrap();
+        ws.ok(&import);
+        for written in [first, second, first] {
+            std::fs::write(ws.path().join("main.tf"), written).unwrap();
+            let (code, plan) = plan_exit_code(&ws, &[]);
+            assert_eq!(code, 0, "the plan after import is empty with\n{written}\n{plan}");
+        }
+        std::fs::write(ws.path().join("main.tf"), second).unwrap();
+        let applied = ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+        assert!(applied.contains("0 added, 0 changed, 0 destroyed"), "{applied}");
+        assert_eq!(plan_exit_code(&ws, &[]).0, 0, "still empty after the apply");
+    }
+    assert_eq!(writes(&graph), writes_before, "no Graph write for either writing");
+    no_plan_lost_since(&graph, losses, "import with either writing");
+}

@@ -447,3 +447,59 @@ fn trace_logs_never_contain_secrets_tokens_or_assertions() {
         assert!(!logs.contains(forbidden), "logs contain {forbidden:?}");
     }
 }
+
+#[tokio::test]
+async fn groups_holding_skus_costs_one_batch_plus_one_request_per_further_page() {
+    const SPE_E3: &str = "05e9a617-0261-4cee-bb44-138d3ef5d965";
+    const EMS: &str = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e";
+    let mut tenant = entra_graph_emulator::generate(&entra_graph_emulator::Generate {
+        groups: 1200,
+        users: 10,
+        group_sizes: Vec::new(),
+    })
+    .unwrap();
+    // 1,100 groups hold SPE_E3 (two pages of 999), 5 of them EMS too, 100 hold nothing.
+    for (n, group) in tenant.groups.iter_mut().enumerate().take(1100) {
+        group.assigned_licenses.push(entra_graph_emulator::AssignedLicense {
+            sku_id: SPE_E3.into(),
+            disabled_plans: Vec::new(),
+        });
+        if n < 5 {
+            group.assigned_licenses.push(entra_graph_emulator::AssignedLicense {
+                sku_id: EMS.into(),
+                disabled_plans: Vec::new(),
+            });
+        }
+    }
+    let emulator = Emulator::start(Options {
+        tenant,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let client = client_for(&emulator, secret_credential(CI_APP, "ci-secret-value"));
+    let cancel = CancellationToken::new();
+    let before = emulator.requests().len();
+    let groups = client
+        .groups_holding(&cancel, &[SPE_E3.to_owned(), EMS.to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(groups.len(), 1100, "each group once, whatever it holds");
+    assert!(
+        groups
+            .iter()
+            .all(|g| !g.assigned_licenses.is_empty() && g.display_name.is_some())
+    );
+    let requests = emulator.requests()[before..].to_vec();
+    let top_level: Vec<&str> = requests
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/$batch") || r.path.contains("skiptoken"))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert_eq!(
+        top_level.len(),
+        2,
+        "one $batch, then the second SPE_E3 page: {top_level:?}"
+    );
+    emulator.shutdown().await;
+}

@@ -12,10 +12,12 @@
 mod support;
 
 mod docs;
+mod e2e_adoption;
 mod e2e_bad_input;
 mod e2e_examples;
 mod e2e_group_license;
 mod e2e_migration;
+mod e2e_moved_from_azuread;
 mod e2e_real_graph;
 mod e2e_reprocess;
 mod e2e_terraform;

@@ -449,6 +449,7 @@ async fn schema_lists_every_type_and_capabilities() {
         .into_inner();
     let capabilities = schema.server_capabilities.unwrap();
     assert!(capabilities.plan_destroy && capabilities.get_provider_schema_optional);
+    assert!(capabilities.move_resource_state, "moved across types (Terraform 1.8+)");
     let thing = schema.resource_schemas["test_thing"].block.as_ref().unwrap();
     let name = thing.attributes.iter().find(|a| a.name == "name").unwrap();
     assert!(name.required && name.r#type == br#""string""#);

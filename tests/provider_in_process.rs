@@ -889,3 +889,253 @@ async fn a_users_direct_licences_import_by_identity() {
     assert_eq!(identity_back, identity);
     assert_eq!(h.writes(), 0);
 }
+
+/// MoveResourceState as Terraform 1.8+ sends it for `moved` from `azuread_group_license`,
+/// to a provider it has not configured.
+async fn move_from_azuread(server: &InProcess, type_name: &str, state: &Json) -> proto::move_resource_state::Response {
+    server
+        .provider()
+        .move_resource_state(proto::move_resource_state::Request {
+            source_provider_address: "registry.terraform.io/hashicorp/azuread".into(),
+            source_type_name: type_name.into(),
+            source_schema_version: 0,
+            source_state: Some(proto::RawState {
+                json: serde_json::to_vec(state).unwrap(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: RESOURCE.into(),
+            source_private: Vec::new(),
+            source_identity: None,
+            source_identity_schema_version: 0,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn moved_from_azuread_on_an_unconfigured_provider_then_refreshed_with_names() {
+    let h = Harness::start().await;
+    let unconfigured = InProcess::start(EntraProvider).await;
+    let azuread = json!({
+        "id": format!("{ENGINEERING}/license/{ENTERPRISEPACK}"),
+        "group_object_id": ENGINEERING,
+        "sku_id": ENTERPRISEPACK,
+        "disabled_plans": [YAMMER],
+        "timeouts": null,
+    });
+    let before = h.mark();
+    let moved = move_from_azuread(&unconfigured, "azuread_group_license", &azuread).await;
+    assert!(moved.diagnostics.is_empty(), "{:?}", moved.diagnostics);
+    let state = h.decode(moved.target_state.as_ref());
+    assert_eq!(state.get("group_id"), &Value::string(ENGINEERING));
+    assert!(
+        state
+            .get("licenses")
+            .get(ENTERPRISEPACK)
+            .get("disabled_plans")
+            .as_elements()
+            .is_some()
+    );
+    assert_eq!(
+        h.identity(moved.target_identity.as_ref()),
+        Value::object([("group_id", Value::string(ENGINEERING))])
+    );
+    assert_eq!(h.mark(), before, "the move sends no request");
+
+    // The refresh spells it as import does; the plan with names is then empty.
+    let (read, refreshed) = h.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(disabled_plans(&refreshed), sorted(&["YAMMER_ENTERPRISE"]));
+    assert_effective(&refreshed, &[YAMMER]);
+    let (planning, planned) = h.plan(&refreshed, &config(ENGINEERING, &["YAMMER_ENTERPRISE"])).await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert_eq!(planned, refreshed, "the plan after the move is empty");
+    assert_eq!(h.writes(), 0);
+
+    // Another type is refused, naming it.
+    let refused = move_from_azuread(&unconfigured, "azuread_group", &azuread).await;
+    assert!(refused.target_state.is_none());
+    let found = errors(&refused.diagnostics);
+    assert!(
+        found.len() == 1
+            && found[0].starts_with("Cannot Move Resource State")
+            && found[0].contains("\"azuread_group\""),
+        "{found:?}"
+    );
+}
+
+/// The `config` type of the list resource, as GetProviderSchema declares it.
+fn list_config(sku: Option<&str>, prefix: Option<&str>, with_errors: Option<bool>) -> (Value, Type) {
+    let text = |v: Option<&str>| v.map_or(Value::Null, Value::string);
+    let value = Value::object([
+        ("sku", text(sku)),
+        ("display_name_prefix", text(prefix)),
+        (
+            "with_member_license_errors",
+            with_errors.map_or(Value::Null, Value::Bool),
+        ),
+    ]);
+    let ty = Type::object([
+        ("sku", Type::String),
+        ("display_name_prefix", Type::String),
+        ("with_member_license_errors", Type::Bool),
+    ]);
+    (value, ty)
+}
+
+/// ListResource as Terraform 1.14 sends it (the `config` block's value, the
+/// `include_resource` flag and the `limit`), read to the end of the stream.
+async fn list(h: &Harness, config: &(Value, Type), include: bool, limit: i64) -> Vec<proto::list_resource::Event> {
+    let mut stream = h
+        .server
+        .provider()
+        .list_resource(proto::list_resource::Request {
+            type_name: RESOURCE.into(),
+            config: dynamic(&config.0, &config.1),
+            include_resource_object: include,
+            limit,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut events = Vec::new();
+    while let Some(event) = stream.message().await.unwrap() {
+        events.push(event);
+    }
+    events
+}
+
+#[tokio::test]
+async fn list_resource_validate_and_generate_config_with_terraform_1_14_messages() {
+    let h = Harness::start().await;
+    // Sales gets AAD_PREMIUM in the portal; Engineering holds ENTERPRISEPACK (seeded).
+    h.change_out_of_band(
+        SALES,
+        json!({"addLicenses": [{"skuId": "078d2b04-f1bd-4111-bbd4-b4b1b354cef4", "disabledPlans": []}], "removeLicenses": []}),
+    )
+    .await;
+    let mut client = h.server.provider();
+
+    let metadata = client
+        .get_metadata(proto::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let listed_types: Vec<&str> = metadata.list_resources.iter().map(|l| l.type_name.as_str()).collect();
+    assert_eq!(listed_types, vec![RESOURCE]);
+    let schema = client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let list_block = schema.list_resource_schemas[RESOURCE].block.clone().unwrap();
+    assert_eq!(implied_type(&list_block), list_config(None, None, None).1);
+    assert!(schema.server_capabilities.unwrap().generate_resource_config);
+
+    // ValidateListResourceConfig: Terraform 1.14 sends the type and the config only.
+    let validate = |config: (Value, Type)| {
+        let mut client = h.server.provider();
+        async move {
+            client
+                .validate_list_resource_config(proto::validate_list_resource_config::Request {
+                    type_name: RESOURCE.into(),
+                    config: dynamic(&config.0, &config.1),
+                    include_resource_object: None,
+                    limit: None,
+                })
+                .await
+                .unwrap()
+                .into_inner()
+                .diagnostics
+        }
+    };
+    assert!(
+        validate(list_config(Some("SPE_E5"), Some("Sa"), Some(false)))
+            .await
+            .is_empty()
+    );
+    let bad = validate(list_config(Some("6fd2c87f-b296-42f0-b197-1e91e994b9zz"), None, None)).await;
+    assert_eq!(errors(&bad).len(), 1, "{bad:?}");
+    assert!(errors(&bad)[0].starts_with("Invalid SKU"));
+    assert_eq!(
+        bad[0].attribute.as_ref().map(path_from_proto),
+        Some(AttributePath::attr("sku"))
+    );
+
+    // Every licensed group: identities and names, sorted by name; no objects unless asked;
+    // one `$batch` of advanced queries.
+    let before = h.mark();
+    let events = list(&h, &list_config(None, None, None), false, 100).await;
+    let batches = h.emulator.requests()[before..]
+        .iter()
+        .filter(|r| r.path.starts_with("/v1.0/$batch"))
+        .count();
+    assert_eq!(batches, 1);
+    let names: Vec<&str> = events.iter().map(|e| e.display_name.as_str()).collect();
+    assert_eq!(names, vec!["Engineering", "Sales"]);
+    for event in &events {
+        assert!(event.diagnostic.is_empty() && event.resource_object.is_none());
+    }
+    assert_eq!(
+        h.identity(events[0].identity.as_ref()),
+        Value::object([("group_id", Value::string(ENGINEERING))])
+    );
+    assert_eq!(
+        list(&h, &list_config(None, None, None), false, 1).await.len(),
+        1,
+        "the limit"
+    );
+
+    // By SKU and prefix, with the object: the state import writes (member errors not read).
+    let events = list(&h, &list_config(Some("ENTERPRISEPACK"), Some("eng"), None), true, 100).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let object = h.decode(events[0].resource_object.as_ref());
+    assert_eq!(object.get("group_id"), &Value::string(ENGINEERING));
+    assert_eq!(object.get("licenses"), &enterprisepack(&["YAMMER_ENTERPRISE"]));
+    assert_effective(&object, &[YAMMER]);
+    assert!(object.get("members_with_license_errors_count").is_null());
+    assert!(
+        list(&h, &list_config(Some("EMS"), None, None), false, 100)
+            .await
+            .is_empty()
+    );
+
+    // Groups with member licence errors: a default query, each still holding a licence.
+    let events = list(&h, &list_config(None, None, Some(true)), false, 100).await;
+    assert!(events.iter().all(|e| e.diagnostic.is_empty()), "{events:?}");
+    assert!(events.len() <= 2);
+
+    // An unknown part number: one event, the error on `sku`, and nothing listed.
+    let events = list(&h, &list_config(Some("NOPE"), None, None), false, 100).await;
+    assert_eq!(events.len(), 1);
+    assert!(events[0].identity.is_none());
+    let found = errors(&events[0].diagnostic);
+    assert!(found.len() == 1 && found[0].starts_with("SKU Not Found") && found[0].contains("\"NOPE\""));
+
+    // GenerateResourceConfig with the listed object: the configuration to write, without
+    // computed-only attributes.
+    let generated = client
+        .generate_resource_config(proto::generate_resource_config::Request {
+            type_name: RESOURCE.into(),
+            state: dynamic(&object, &h.ty),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(generated.diagnostics.is_empty(), "{:?}", generated.diagnostics);
+    let config = h.decode(generated.config.as_ref());
+    assert_eq!(config.get("group_id"), &Value::string(ENGINEERING));
+    assert_eq!(config.get("licenses"), &enterprisepack(&["YAMMER_ENTERPRISE"]));
+    for computed in [
+        "id",
+        "effective_licenses",
+        "graph_disabled_plan_ids",
+        "license_processing_state",
+        "members_with_license_errors_count",
+        "member_license_errors",
+    ] {
+        assert!(config.get(computed).is_null(), "{computed} is not configuration");
+    }
+    assert_eq!(h.writes(), 0, "listing writes nothing");
+}

@@ -328,13 +328,18 @@ pub struct BackgroundEmulator {
 
 impl BackgroundEmulator {
     pub fn start() -> Self {
+        Self::start_with(Default::default())
+    }
+
+    /// An emulator serving `options` (another tenant, realism knobs).
+    pub fn start_with(options: entra_graph_emulator::Options) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
         let emulator = runtime
-            .block_on(entra_graph_emulator::Emulator::start(Default::default()))
+            .block_on(entra_graph_emulator::Emulator::start(options))
             .expect("emulator");
         Self {
             emulator,

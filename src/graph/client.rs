@@ -268,6 +268,17 @@ impl GraphClient {
         cancel: &CancellationToken,
         path_and_query: &str,
     ) -> Result<Vec<T>, GraphError> {
+        self.get_all_with(cancel, path_and_query, &[]).await
+    }
+
+    /// [`GraphClient::get_all`] with request headers on every page (e.g. `ConsistencyLevel:
+    /// eventual` for an advanced query).
+    pub async fn get_all_with<T: DeserializeOwned>(
+        &self,
+        cancel: &CancellationToken,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Vec<T>, GraphError> {
         #[derive(serde::Deserialize)]
         struct Page<T> {
             value: Vec<T>,
@@ -277,7 +288,10 @@ impl GraphClient {
         let mut items = Vec::new();
         let mut next = Some(path_and_query.to_owned());
         while let Some(link) = next {
-            let page: Answer<Page<T>> = self.send(cancel, Method::GET, &link, None).await?;
+            let repeatable = is_repeatable("GET", &link);
+            let page: Answer<Page<T>> = self
+                .send_as(cancel, Method::GET, &link, None, repeatable, headers)
+                .await?;
             items.extend(page.body.value);
             next = page.body.next_link;
         }

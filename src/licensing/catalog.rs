@@ -140,6 +140,33 @@ pub fn plan_names<'a>(sku: Option<&SubscribedSku>, ids: impl IntoIterator<Item =
     names
 }
 
+/// The SKU IDs a filter by SKU asks about: the one `sku` names (part number or ID; an ID
+/// the tenant does not list is kept, it may still be held), or every subscribed SKU.
+pub fn skus_to_query(sku: Option<&str>, skus: &[SubscribedSku]) -> Result<Vec<String>, String> {
+    let Some(sku) = sku else {
+        return Ok(skus
+            .iter()
+            .filter_map(|s| Guid::parse(&s.sku_id))
+            .map(|g| g.to_string())
+            .collect());
+    };
+    if let Some(found) = find_sku(sku, skus).and_then(|s| Guid::parse(&s.sku_id)) {
+        return Ok(vec![found.to_string()]);
+    }
+    match Guid::parse(sku) {
+        // A SKU ID the tenant does not list (any more) may still be held.
+        Some(id) => Ok(vec![id.to_string()]),
+        None => {
+            let mut parts: Vec<&str> = skus.iter().map(|s| s.sku_part_number.trim()).collect();
+            parts.sort_unstable();
+            Err(format!(
+                "The tenant subscribes to no SKU with part number {sku:?}. Subscribed: {}.",
+                parts.join(", ")
+            ))
+        }
+    }
+}
+
 /// Resolves every licence against the subscribed SKUs.
 pub fn resolve(licenses: &BTreeMap<String, LicenseRequest>, skus: &[SubscribedSku]) -> Resolution {
     let mut resolution = Resolution::default();
@@ -368,5 +395,20 @@ pub(crate) mod tests {
             assert_eq!(problem_key, key);
             assert!(expected(problem), "{problem:?}");
         }
+    }
+
+    #[test]
+    fn a_sku_filter_queries_that_sku_only() {
+        let all = skus();
+        assert_eq!(skus_to_query(None, &all).unwrap().len(), all.len());
+        assert_eq!(skus_to_query(Some("spe_e5"), &all).unwrap(), vec![E5.to_owned()]);
+        assert_eq!(
+            skus_to_query(Some(&E5.to_uppercase()), &all).unwrap(),
+            vec![E5.to_owned()]
+        );
+        let unlisted = "00000000-0000-0000-0000-0000000000aa";
+        assert_eq!(skus_to_query(Some(unlisted), &all).unwrap(), vec![unlisted.to_owned()]);
+        let error = skus_to_query(Some("NOPE"), &all).unwrap_err();
+        assert!(error.contains("\"NOPE\"") && error.contains("SPE_E5"), "{error}");
     }
 }

@@ -13,7 +13,7 @@ use crate::graph::{GraphClient, GraphError, TokenSource};
 use crate::licensing::Tenant;
 use crate::tfplugin::{
     ActionHandler, Attribute, AttributePath, ConfigureRequest, Context, DataSourceHandler, Diagnostic, Diagnostics,
-    Provider, ResourceHandler, Schema,
+    ListResourceHandler, Provider, ResourceHandler, Schema,
 };
 use settings::ProviderConfig;
 
@@ -167,12 +167,19 @@ impl Provider for EntraProvider {
         ]
     }
 
+    fn list_resources(&self) -> Vec<Arc<dyn ListResourceHandler<Tenant>>> {
+        vec![Arc::new(
+            crate::resources::group_license_assignment::GroupLicenseAssignmentList,
+        )]
+    }
+
     fn data_sources(&self) -> Vec<Arc<dyn DataSourceHandler<Tenant>>> {
         vec![
             Arc::new(crate::data_sources::subscribed_skus::SubscribedSkus),
             Arc::new(crate::data_sources::group_licenses::GroupLicenses),
             Arc::new(crate::data_sources::group::GroupByName),
             Arc::new(crate::data_sources::user_licenses::UserLicenses),
+            Arc::new(crate::data_sources::licensed_groups::LicensedGroups),
         ]
     }
 }
@@ -202,7 +209,7 @@ mod tests {
             .into_iter()
             .map(|a| (a.type_name(), a.model_type(), a.schema()));
         let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
-        assert_eq!(all.len(), 10);
+        assert_eq!(all.len(), 11);
         for (name, model, schema) in all {
             assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
         }

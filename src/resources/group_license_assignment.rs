@@ -18,6 +18,11 @@
 //! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
 //!   then reads until the removal shows, so that deleting the group next succeeds.
 //! - Import: `GET /groups/{id}` and `GET /subscribedSkus`.
+//! - Move (`moved` from `azuread_group_license`, Terraform 1.8+): no request; Terraform
+//!   asks an unconfigured provider. The moved state names the SKU and plans by ID; the
+//!   refresh that follows (`GET /groups/{id}`, `GET /subscribedSkus`) spells them as
+//!   import does (part numbers, plan names), so a configuration written with names plans
+//!   empty.
 //!
 //! Disabled plans Graph adds on its own (trial and "viral" SKUs disable more plans than
 //! were sent) are recorded after the apply in `graph_disabled_plan_ids`: they are not
@@ -47,8 +52,9 @@ use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
-    Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, Nesting,
-    PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
+    Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, ListRequest,
+    ListResource, Listed, MoveRequest, Nesting, PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf,
+    TfType, Type, UpdateRequest,
 };
 
 /// How long create, update and delete wait for processing unless `timeouts` says otherwise.
@@ -80,7 +86,7 @@ fn schema() -> Schema {
                 vec![
                     Attribute::new("disabled_plans", Type::set(Type::String))
                         .optional()
-                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does; import and refresh write it out only when plans are disabled."),
+                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does, and the plan treats the two alike (no change shown when only that differs from state); import and refresh write it out only when plans are disabled."),
                     Attribute::new("enabled_plans", Type::set(Type::String)).optional().description(
                         "An allow-list instead: every other plan of the SKU is switched off, including plans Microsoft adds later. Conflicts with `disabled_plans`.",
                     ),
@@ -312,6 +318,44 @@ fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: 
     state
 }
 
+/// True when two writings of `licenses` differ at most in leaving `disabled_plans` out
+/// where the other writes `[]` (both mean "no plan disabled"). Keys, plan names and
+/// `enabled_plans` must be written exactly alike: another spelling is a visible change.
+///
+/// Planning the prior value of the whole `licenses` attribute is the one equivalence
+/// every Terraform since 1.0 accepts for a non-computed attribute (`plan_valid.go`: the
+/// planned value equals the prior one and both it and the configuration are non-null),
+/// and it returns before Terraform 1.0.0–1.0.5 inspect the nested map's elements, which
+/// panics there ("value is not an object").
+fn written_alike(
+    prior: &Attr<BTreeMap<String, LicenseConfig>>,
+    config: &Attr<BTreeMap<String, LicenseConfig>>,
+) -> bool {
+    fn disabled(list: &Attr<SetOf<String>>) -> Option<BTreeSet<&String>> {
+        match list {
+            Attr::Unknown => None,
+            Attr::Null => Some(BTreeSet::new()),
+            Attr::Known(items) => Some(items.0.iter().collect()),
+        }
+    }
+    fn enabled(list: &Attr<SetOf<String>>) -> Option<Option<BTreeSet<&String>>> {
+        match list {
+            Attr::Unknown => None,
+            Attr::Null => Some(None),
+            Attr::Known(items) => Some(Some(items.0.iter().collect())),
+        }
+    }
+    let (Some(prior), Some(config)) = (prior.known(), config.known()) else {
+        return false;
+    };
+    prior.len() == config.len()
+        && prior.iter().zip(config).all(|((prior_key, p), (config_key, c))| {
+            prior_key == config_key
+                && disabled(&p.disabled_plans).is_some_and(|d| disabled(&c.disabled_plans) == Some(d))
+                && enabled(&p.enabled_plans).is_some_and(|e| enabled(&c.enabled_plans) == Some(e))
+        })
+}
+
 /// `current` less, per SKU, the plans Graph disabled on its own.
 fn without(current: &Licenses, added: &Licenses) -> Licenses {
     current
@@ -323,6 +367,145 @@ fn without(current: &Licenses, added: &Licenses) -> Licenses {
             (sku.clone(), own)
         })
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Moving from azuread_group_license
+// ---------------------------------------------------------------------------------------
+
+/// The provider whose `azuread_group_license` a `moved` block may name as its source.
+const AZUREAD: &str = "registry.terraform.io/hashicorp/azuread";
+/// The resource type accepted from it.
+const AZUREAD_GROUP_LICENSE: &str = "azuread_group_license";
+/// Its schema versions this provider reads (azuread 3.x writes 0).
+const AZUREAD_GROUP_LICENSE_VERSIONS: &[i64] = &[0];
+
+/// An `azuread_group_license` state (`id` = `{groupObjectId}/license/{skuId}`,
+/// `group_object_id`, `sku_id`, `disabled_plans`, `timeouts`) as this resource's state: one
+/// licence keyed by its SKU ID, disabled plans by ID, other SKUs of the group left alone
+/// (`exclusive` unset, as azuread's resource was not authoritative). Names are unknown
+/// until the refresh that follows ([`respelled`]).
+fn from_azuread_group_license(request: &MoveRequest) -> Result<Model, String> {
+    if request.source_type_name != AZUREAD_GROUP_LICENSE {
+        return Err(format!(
+            "entra_group_license_assignment can take over {AZUREAD_GROUP_LICENSE} of {AZUREAD} only, not {:?}. Import the group instead: terraform import entra_group_license_assignment.NAME <group-id>.",
+            request.source_type_name
+        ));
+    }
+    if request.source_provider_address != AZUREAD {
+        return Err(format!(
+            "{AZUREAD_GROUP_LICENSE} is accepted from {AZUREAD} only, not from {:?}.",
+            request.source_provider_address
+        ));
+    }
+    if !AZUREAD_GROUP_LICENSE_VERSIONS.contains(&request.source_schema_version) {
+        return Err(format!(
+            "The {AZUREAD_GROUP_LICENSE} state has schema version {}, and this provider reads version 0 (azuread 3.x). Remove it from state (terraform state rm) and import the group instead.",
+            request.source_schema_version
+        ));
+    }
+    let state: serde_json::Value = serde_json::from_slice(&request.source_state_json)
+        .map_err(|e| format!("The {AZUREAD_GROUP_LICENSE} state is not JSON: {e}."))?;
+    let id = state["id"].as_str().unwrap_or_default();
+    let malformed = || {
+        format!(
+            "The {AZUREAD_GROUP_LICENSE} ID {id:?} is not of the form {{groupObjectId}}/license/{{skuId}}, with two GUIDs."
+        )
+    };
+    let (group, sku) = id.split_once("/license/").ok_or_else(malformed)?;
+    let (group, sku) = (
+        Guid::parse(group).ok_or_else(malformed)?,
+        Guid::parse(sku).ok_or_else(malformed)?,
+    );
+    for (attribute, expected) in [("group_object_id", &group), ("sku_id", &sku)] {
+        if let Some(value) = state[attribute].as_str()
+            && Guid::parse(value).as_ref() != Some(expected)
+        {
+            return Err(format!(
+                "The {AZUREAD_GROUP_LICENSE} state's {attribute} {value:?} does not match its ID {id:?}."
+            ));
+        }
+    }
+    let mut disabled = BTreeSet::new();
+    for plan in state["disabled_plans"].as_array().into_iter().flatten() {
+        let text = plan.as_str().unwrap_or_default();
+        disabled.insert(Guid::parse(text).ok_or_else(|| {
+            format!("The {AZUREAD_GROUP_LICENSE} state's disabled_plans holds {plan}, which is not a service plan ID.")
+        })?);
+    }
+    let key = sku.to_string();
+    let resolved = BTreeMap::from([(
+        key.clone(),
+        ResolvedLicense {
+            sku_id: sku,
+            sku_part_number: String::new(),
+            disabled_plan_ids: disabled.clone(),
+        },
+    )]);
+    let ids = SetOf(disabled.iter().map(Guid::to_string).collect());
+    Ok(Model {
+        id: Attr::Known(group.to_string()),
+        group_id: Attr::Known(group.to_string()),
+        licenses: Attr::Known(BTreeMap::from([(key.clone(), license_config(None, &disabled))])),
+        exclusive: Attr::Null,
+        wait_for_processing: Attr::Null,
+        effective_licenses: Attr::Known(
+            resolved
+                .iter()
+                .map(|(k, r)| {
+                    let license = EffectiveLicense {
+                        sku_id: r.sku_id.to_string(),
+                        sku_part_number: String::new(),
+                        disabled_plan_ids: ids.clone(),
+                        disabled_plans: ids.clone(),
+                    };
+                    (k.clone(), license)
+                })
+                .collect(),
+        ),
+        graph_disabled_plan_ids: Attr::Known(BTreeMap::from([(key, SetOf(Vec::new()))])),
+        license_processing_state: Attr::Known(String::new()),
+        members_with_license_errors_count: Attr::Known(0),
+        member_license_errors: Attr::Known(Vec::new()),
+        timeouts: Attr::Null,
+    })
+}
+
+impl GroupLicenseAssignmentModel {
+    /// True for a state a move wrote: SKUs known by ID only (every state this resource
+    /// writes otherwise records each SKU's part number).
+    fn spelled_by_id(&self) -> bool {
+        self.effective_licenses
+            .known()
+            .is_some_and(|e| e.values().any(|l| l.sku_part_number.is_empty()))
+    }
+}
+
+/// A moved state spelled as import spells it: each SKU under its part number, disabled
+/// plans by name, `effective_licenses` with names. SKUs the tenant does not list keep
+/// their ID.
+fn respelled(mut state: Model, skus: &[SubscribedSku]) -> Model {
+    let resolved: BTreeMap<String, ResolvedLicense> = state
+        .resolved()
+        .into_values()
+        .map(|mut license| {
+            if let Some(sku) = find_sku(license.sku_id.as_str(), skus) {
+                license.sku_part_number = sku.sku_part_number.trim().to_owned();
+            }
+            (catalog::key_for(&license.sku_id, skus), license)
+        })
+        .collect();
+    let licenses = resolved
+        .iter()
+        .map(|(key, l)| {
+            let config = license_config(find_sku(l.sku_id.as_str(), skus), &l.disabled_plan_ids);
+            (key.clone(), config)
+        })
+        .collect();
+    state.licenses = Attr::Known(licenses);
+    state.effective_licenses = Attr::Known(effective(&resolved, skus));
+    state.graph_disabled_plan_ids = Attr::Known(resolved.keys().map(|k| (k.clone(), SetOf(Vec::new()))).collect());
+    state
 }
 
 // ---------------------------------------------------------------------------------------
@@ -640,6 +823,11 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         {
             // Same SKUs and plans, perhaps spelled differently: keep what is in state.
             planned.effective_licenses = prior.effective_licenses.clone();
+            if written_alike(&prior.licenses, &request.config.licenses) {
+                // `"SKU" = {}` and `{ disabled_plans = [] }`: Terraform accepts the prior
+                // value of the whole attribute as equivalent, so the plan is empty.
+                planned.licenses = prior.licenses.clone();
+            }
             return keep_after_apply_values(planned, prior);
         }
         unknown_after_apply_values(planned);
@@ -678,6 +866,20 @@ impl Resource<Tenant> for GroupLicenseAssignment {
                 return ReadOutcome::Found(state);
             }
         };
+        let mut state = state;
+        if state.spelled_by_id() {
+            // Moved from azuread_group_license: spell it as import does, once.
+            if let Some(skus) = tenant
+                .subscribed_skus(&ctx.cancel)
+                .await
+                .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+            {
+                state = respelled(state, &skus);
+            }
+            if let Some(processing) = group.license_processing_state.as_ref().and_then(|p| p.state.clone()) {
+                state.license_processing_state = Attr::Known(processing);
+            }
+        }
         let actual = current_licenses(&group.assigned_licenses);
         let managed = state.managed();
         let added = state.graph_added();
@@ -796,6 +998,16 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         Some(state)
     }
 
+    async fn move_state(&self, _ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Model> {
+        match from_azuread_group_license(&request) {
+            Ok(state) => Some(state),
+            Err(detail) => {
+                diags.error("Cannot Move Resource State", detail);
+                None
+            }
+        }
+    }
+
     async fn import_identity(
         &self,
         ctx: &Context,
@@ -808,6 +1020,175 @@ impl Resource<Tenant> for GroupLicenseAssignment {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// List resource (terraform query, Terraform 1.14+)
+// ---------------------------------------------------------------------------------------
+
+/// The list resource `entra_group_license_assignment`: groups holding licences, as
+/// identities (`group_id`) with their display names and, when asked, the state import
+/// would write. Graph: `GET /subscribedSkus` (once per provider process), then the
+/// advanced queries of [`crate::graph::GraphClient::groups_holding`] (one `$batch` per 20
+/// SKUs, one request per further page of 999), or with `with_member_license_errors`
+/// `GET /groups?$filter=hasMembersWithLicenseErrors eq true` (paged). The display-name
+/// prefix filters the groups read. Listed objects leave the member-error attributes null
+/// (reading them costs requests per group; import and apply read them).
+pub struct GroupLicenseAssignmentList;
+
+model! {
+    /// The `config` block of a `list "entra_group_license_assignment"` block.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct GroupLicenseAssignmentListConfig {
+        pub sku: Attr<String>,
+        pub display_name_prefix: Attr<String>,
+        pub with_member_license_errors: Attr<bool>,
+    }
+}
+
+fn list_schema() -> Schema {
+    Schema::new(
+        "Groups that hold licences, to import as `entra_group_license_assignment` (`terraform query`, Terraform 1.14+).",
+        vec![
+            Attribute::string("sku")
+                .optional()
+                .description("Only groups holding this SKU, by part number (e.g. `SPE_E5`) or SKU ID."),
+            Attribute::string("display_name_prefix")
+                .optional()
+                .description("Only groups whose display name starts with this, ignoring case."),
+            Attribute::bool("with_member_license_errors")
+                .optional()
+                .description("When `true`, only groups with members in licence error."),
+        ],
+    )
+}
+
+/// The state a listed group is imported with (member errors not read: null).
+fn listed_state(group: &Group, skus: &[SubscribedSku]) -> Model {
+    let nothing_managed = Model {
+        effective_licenses: Attr::Known(BTreeMap::new()),
+        exclusive: Attr::Known(true),
+        ..Model::default()
+    };
+    let held = current_licenses(&group.assigned_licenses);
+    let mut state = describe(nothing_managed, &held, &Licenses::new(), skus);
+    state.id = Attr::Known(group.id.to_ascii_lowercase());
+    state.group_id = Attr::Known(group.id.to_ascii_lowercase());
+    state.exclusive = Attr::Null;
+    state.license_processing_state = Attr::Known(
+        group
+            .license_processing_state
+            .as_ref()
+            .and_then(|p| p.state.clone())
+            .unwrap_or_default(),
+    );
+    state.members_with_license_errors_count = Attr::Null;
+    state.member_license_errors = Attr::Null;
+    state
+}
+
+#[async_trait]
+impl ListResource<Tenant> for GroupLicenseAssignmentList {
+    type Config = GroupLicenseAssignmentListConfig;
+    type Identity = GroupIdentity;
+    type Object = Model;
+
+    fn type_name(&self) -> &'static str {
+        "entra_group_license_assignment"
+    }
+
+    fn schema(&self) -> Schema {
+        list_schema()
+    }
+
+    async fn validate(&self, _ctx: &Context, config: &GroupLicenseAssignmentListConfig, diags: &mut Diagnostics) {
+        if let Some(sku) = config.sku.known()
+            && (sku.trim().is_empty() || Guid::is_malformed(sku))
+        {
+            diags.attribute_error(
+                AttributePath::attr("sku"),
+                "Invalid SKU",
+                format!("{sku:?} is neither a SKU part number (e.g. \"SPE_E5\") nor a SKU ID (a GUID). Leave `sku` out to list the groups holding any SKU."),
+            );
+        }
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        tenant: &Tenant,
+        request: ListRequest<GroupLicenseAssignmentListConfig>,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed<GroupIdentity, Model>> {
+        let config = &request.config;
+        let Some(skus) = tenant
+            .subscribed_skus(&ctx.cancel)
+            .await
+            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+        else {
+            return Vec::new();
+        };
+        let wanted = match catalog::skus_to_query(config.sku.known().map(String::as_str), &skus) {
+            Ok(wanted) => wanted,
+            Err(detail) => {
+                diags.attribute_error(AttributePath::attr("sku"), "SKU Not Found", detail);
+                return Vec::new();
+            }
+        };
+        let groups = if config.with_member_license_errors.known() == Some(&true) {
+            tenant
+                .graph
+                .groups_with_license_errors(&ctx.cancel)
+                .await
+                .map(|groups| {
+                    groups
+                        .into_iter()
+                        .filter(|g| {
+                            g.assigned_licenses
+                                .iter()
+                                .any(|l| wanted.iter().any(|w| w.eq_ignore_ascii_case(&l.sku_id)))
+                        })
+                        .collect::<Vec<_>>()
+                })
+        } else {
+            tenant.graph.groups_holding(&ctx.cancel, &wanted).await
+        };
+        let groups = match groups {
+            Ok(groups) => groups,
+            Err(e) => {
+                diags.push(graph_error("Unable to List Licensed Groups", &e));
+                return Vec::new();
+            }
+        };
+        let prefix = config
+            .display_name_prefix
+            .known()
+            .map(|p| p.to_lowercase())
+            .unwrap_or_default();
+        let mut found: Vec<Group> = groups
+            .into_iter()
+            .filter(|g| !g.assigned_licenses.is_empty())
+            .filter(|g| {
+                g.display_name
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_lowercase()
+                    .starts_with(&prefix)
+            })
+            .collect();
+        found.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
+        found.truncate(request.limit);
+        found
+            .iter()
+            .map(|group| Listed {
+                identity: GroupIdentity {
+                    group_id: Attr::Known(group.id.to_ascii_lowercase()),
+                },
+                display_name: group.display_name.clone().unwrap_or_else(|| group.id.clone()),
+                object: request.include_resource_object.then(|| listed_state(group, &skus)),
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -816,6 +1197,10 @@ mod tests {
     #[test]
     fn the_model_is_the_schema() {
         assert_eq!(Model::tf_type(), schema().implied_type().without_optional_markers());
+        assert_eq!(
+            GroupLicenseAssignmentListConfig::tf_type(),
+            list_schema().implied_type().without_optional_markers()
+        );
         let identity = GroupLicenseAssignment.identity_schema().unwrap();
         assert_eq!(GroupIdentity::tf_type(), identity.implied_type());
     }
@@ -875,6 +1260,147 @@ mod tests {
             "exclusive: the unlisted SKU shows by part number"
         );
         assert_eq!(described.managed().licenses, drifted);
+    }
+
+    #[test]
+    fn left_out_and_empty_disabled_plans_are_written_alike() {
+        let written = |disabled: Attr<SetOf<String>>, enabled: Attr<SetOf<String>>| {
+            let license = LicenseConfig {
+                disabled_plans: disabled,
+                enabled_plans: enabled,
+            };
+            Attr::Known(BTreeMap::from([("SPE_E5".to_owned(), license)]))
+        };
+        let list = |items: &[&str]| Attr::Known(SetOf(items.iter().map(|p| (*p).to_owned()).collect()));
+        let left_out = written(Attr::Null, Attr::Null);
+        let empty = written(list(&[]), Attr::Null);
+        assert!(written_alike(&left_out, &empty));
+        assert!(written_alike(&empty, &left_out));
+        assert!(written_alike(&left_out, &left_out));
+        let yammer = written(list(&["YAMMER_ENTERPRISE"]), Attr::Null);
+        assert!(written_alike(&yammer, &yammer));
+        assert!(!written_alike(&left_out, &yammer), "another plan list is a change");
+        assert!(
+            !written_alike(&yammer, &written(list(&[YAMMER]), Attr::Null)),
+            "a plan by ID instead of name is another spelling, shown"
+        );
+        assert!(
+            !written_alike(&left_out, &written(Attr::Null, list(&[]))),
+            "enabled_plans = [] disables everything: never like a left-out list"
+        );
+        assert!(!written_alike(&left_out, &written(Attr::Unknown, Attr::Null)));
+        let other_key = Attr::Known(BTreeMap::from([(E5.to_owned(), LicenseConfig::default())]));
+        assert!(!written_alike(&left_out, &other_key), "keys must match");
+        assert!(!written_alike(&Attr::Null, &left_out));
+    }
+
+    fn azuread(type_name: &str, version: i64, state: serde_json::Value) -> MoveRequest {
+        MoveRequest {
+            source_provider_address: AZUREAD.into(),
+            source_type_name: type_name.into(),
+            source_schema_version: version,
+            source_state_json: serde_json::to_vec(&state).unwrap(),
+        }
+    }
+
+    const GROUP: &str = "1132b215-826f-42a9-8cfe-1643d19d17fd";
+
+    #[test]
+    fn an_azuread_group_license_moves_without_graph_and_refresh_spells_it_with_names() {
+        let state = serde_json::json!({
+            "id": format!("{GROUP}/license/{}", E5.to_uppercase()),
+            "group_object_id": GROUP,
+            "sku_id": E5,
+            "disabled_plans": [YAMMER],
+            "timeouts": null,
+        });
+        let moved = from_azuread_group_license(&azuread("azuread_group_license", 0, state)).unwrap();
+        assert_eq!(moved.group_id, Attr::Known(GROUP.into()));
+        assert!(moved.spelled_by_id());
+        let licenses = moved.licenses.known().unwrap();
+        assert_eq!(licenses[E5].disabled_plans, Attr::Known(SetOf(vec![YAMMER.to_owned()])));
+        assert_eq!(
+            moved.managed().licenses,
+            Licenses::from([(Guid::parse(E5).unwrap(), guids(&[YAMMER]))])
+        );
+        assert!(
+            !moved.managed().exclusive,
+            "azuread left other SKUs alone; so does the moved state"
+        );
+
+        let spelled = respelled(moved.clone(), &skus());
+        assert!(!spelled.spelled_by_id());
+        let licenses = spelled.licenses.known().unwrap();
+        assert_eq!(
+            licenses["SPE_E5"].disabled_plans,
+            Attr::Known(SetOf(vec!["YAMMER_ENTERPRISE".into()]))
+        );
+        assert_eq!(
+            spelled.effective_licenses.known().unwrap()["SPE_E5"].sku_part_number,
+            "SPE_E5"
+        );
+        assert_eq!(
+            spelled.managed(),
+            moved.managed(),
+            "the same licences, spelled differently"
+        );
+
+        let none_disabled = serde_json::json!({"id": format!("{GROUP}/license/{E5}"), "disabled_plans": []});
+        let moved = from_azuread_group_license(&azuread("azuread_group_license", 0, none_disabled)).unwrap();
+        let spelled = respelled(moved, &skus());
+        assert_eq!(
+            spelled.licenses.known().unwrap()["SPE_E5"],
+            LicenseConfig::default(),
+            "written as {{}}"
+        );
+    }
+
+    #[test]
+    fn what_cannot_be_moved_is_an_error_naming_the_value() {
+        let good = serde_json::json!({"id": format!("{GROUP}/license/{E5}")});
+        let cases = [
+            (azuread("azuread_group", 0, good.clone()), "\"azuread_group\""),
+            (azuread("azuread_group_license", 1, good.clone()), "schema version 1"),
+            (
+                MoveRequest {
+                    source_provider_address: "registry.terraform.io/example/azuread".into(),
+                    ..azuread("azuread_group_license", 0, good.clone())
+                },
+                "\"registry.terraform.io/example/azuread\"",
+            ),
+            (
+                azuread("azuread_group_license", 0, serde_json::json!({"id": GROUP})),
+                &format!("{GROUP:?}"),
+            ),
+            (
+                azuread(
+                    "azuread_group_license",
+                    0,
+                    serde_json::json!({"id": format!("{GROUP}/license/SPE_E5")}),
+                ),
+                "/license/SPE_E5\"",
+            ),
+            (
+                azuread(
+                    "azuread_group_license",
+                    0,
+                    serde_json::json!({"id": format!("{GROUP}/license/{E5}"), "sku_id": TEAMS}),
+                ),
+                TEAMS,
+            ),
+            (
+                azuread(
+                    "azuread_group_license",
+                    0,
+                    serde_json::json!({"id": format!("{GROUP}/license/{E5}"), "disabled_plans": ["TEAMS1"]}),
+                ),
+                "\"TEAMS1\"",
+            ),
+        ];
+        for (request, named) in cases {
+            let error = from_azuread_group_license(&request).unwrap_err();
+            assert!(error.contains(named), "{named} in {error}");
+        }
     }
 
     #[test]

@@ -27,7 +27,8 @@ use super::path::AttributePath;
 use super::plan;
 use super::schema::{IdentitySchema, Schema};
 use super::traits::{
-    Action, Context, DataSource, PlanRequest, PlannedChange, Progress, ReadOutcome, Resource, UpdateRequest,
+    Action, Context, DataSource, ListRequest, ListResource, MoveRequest, PlanRequest, PlannedChange, Progress,
+    ReadOutcome, Resource, UpdateRequest,
 };
 use super::types::Type;
 use super::value::{FromValue, IntoValue, Value};
@@ -176,6 +177,10 @@ pub trait ResourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
         identity: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value>;
+    /// MoveResourceState.
+    async fn move_state(&self, ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Value>;
+    /// The resource's adjustment of a generated configuration (see [`generate_config`]).
+    fn generate_config(&self, config: Value) -> Value;
     /// UpgradeResourceState.
     async fn upgrade_state(
         &self,
@@ -310,6 +315,19 @@ impl<D: Send + Sync + 'static, R: Resource<D>> ResourceHandler<D> for R {
             .map(IntoValue::into_value)
     }
 
+    async fn move_state(&self, ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Value> {
+        Resource::move_state(self, ctx, request, diags)
+            .await
+            .map(IntoValue::into_value)
+    }
+
+    fn generate_config(&self, config: Value) -> Value {
+        match R::Model::from_value(&config, &AttributePath::root()) {
+            Ok(typed) => Resource::generate_config(self, typed).into_value(),
+            Err(_) => config,
+        }
+    }
+
     async fn upgrade_state(
         &self,
         ctx: &Context,
@@ -362,6 +380,178 @@ impl<D: Send + Sync + 'static, S: DataSource<D>> DataSourceHandler<D> for S {
             .await
             .map(IntoValue::into_value)
     }
+}
+
+/// One result of a list resource, as values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListedValue {
+    /// The identity.
+    pub identity: Value,
+    /// The display name.
+    pub display_name: String,
+    /// The resource object, when asked for.
+    pub object: Option<Value>,
+}
+
+/// A list resource as the server sees it.
+#[async_trait]
+pub trait ListResourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The managed resource's type name.
+    fn type_name(&self) -> &'static str;
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+    /// The type of the `config` model.
+    fn model_type(&self) -> Type;
+    /// ValidateListResourceConfig.
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics);
+    /// ListResource.
+    async fn list(
+        &self,
+        ctx: &Context,
+        data: &D,
+        config: Value,
+        include_resource_object: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<ListedValue>;
+}
+
+#[async_trait]
+impl<D: Send + Sync + 'static, L: ListResource<D>> ListResourceHandler<D> for L {
+    fn type_name(&self) -> &'static str {
+        ListResource::type_name(self)
+    }
+
+    fn schema(&self) -> Schema {
+        ListResource::schema(self)
+    }
+
+    fn model_type(&self) -> Type {
+        L::Config::tf_type()
+    }
+
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        if let Some(config) = decode::<L::Config>(config, Decoding::Config, diags) {
+            ListResource::validate(self, ctx, &config, diags).await;
+        }
+    }
+
+    async fn list(
+        &self,
+        ctx: &Context,
+        data: &D,
+        config: Value,
+        include_resource_object: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<ListedValue> {
+        let Some(config) = decode::<L::Config>(&config, Decoding::Config, diags) else {
+            return Vec::new();
+        };
+        let request = ListRequest {
+            config,
+            include_resource_object,
+            limit,
+        };
+        ListResource::list(self, ctx, data, request, diags)
+            .await
+            .into_iter()
+            .map(|listed| ListedValue {
+                identity: listed.identity.into_value(),
+                display_name: listed.display_name,
+                object: listed.object.map(IntoValue::into_value),
+            })
+            .collect()
+    }
+}
+
+/// ListResource: needs the provider configured; at most `limit` results (a negative limit
+/// is none); objects only when asked for; every identity and object wholly known (a
+/// result that is not is dropped, with a provider-bug diagnostic).
+pub(crate) async fn list_resource<D: Send + Sync + 'static>(
+    handler: &dyn ListResourceHandler<D>,
+    ctx: &Context,
+    data: Option<&D>,
+    config: Value,
+    include_resource_object: bool,
+    limit: i64,
+    diags: &mut Diagnostics,
+) -> Vec<ListedValue> {
+    let Some(data) = data else {
+        diags.push(not_configured());
+        return Vec::new();
+    };
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut listed = handler
+        .list(ctx, data, config, include_resource_object, limit, diags)
+        .await;
+    listed.truncate(limit);
+    let mut incomplete = 0;
+    listed.retain_mut(|item| {
+        if !include_resource_object {
+            item.object = None;
+        }
+        let whole = item.identity.is_wholly_known() && item.object.as_ref().is_none_or(Value::is_wholly_known);
+        incomplete += usize::from(!whole);
+        whole
+    });
+    if incomplete > 0 {
+        diags.push(Diagnostic::provider_bug(
+            "Unknown Value in List Result",
+            format!("{incomplete} listed object(s) held unknown values and were left out."),
+        ));
+    }
+    listed
+}
+
+/// GenerateResourceConfig: the state without its computed-only attributes (at any depth of
+/// nested attributes; blocks are kept as they are), then the resource's own adjustment.
+pub(crate) fn generate_config<D: Send + Sync + 'static>(entry: &ResourceEntry<D>, state: &Value) -> Value {
+    let config = without_computed_only(&entry.schema.block.attributes, state.clone());
+    entry.handler.generate_config(config)
+}
+
+fn without_computed_only(attributes: &[super::schema::Attribute], mut object: Value) -> Value {
+    if !matches!(object, Value::Map(_)) {
+        return object;
+    }
+    for attribute in attributes {
+        let name = attribute.name.as_str();
+        if attribute.computed && !attribute.optional && !attribute.required {
+            object.set(name, Value::Null);
+            continue;
+        }
+        if let super::schema::AttributeKind::Nested {
+            nesting,
+            attributes: inner,
+        } = &attribute.kind
+        {
+            let nested = object.get(name).clone();
+            let cleaned = match (nesting, nested) {
+                (super::schema::Nesting::Single | super::schema::Nesting::Group, value) => {
+                    without_computed_only(inner, value)
+                }
+                (super::schema::Nesting::Map, Value::Map(entries)) => Value::Map(
+                    entries
+                        .into_iter()
+                        .map(|(k, v)| (k, without_computed_only(inner, v)))
+                        .collect(),
+                ),
+                (super::schema::Nesting::List, Value::List(items)) => {
+                    Value::List(items.into_iter().map(|v| without_computed_only(inner, v)).collect())
+                }
+                (super::schema::Nesting::Set, Value::Set(items)) => {
+                    Value::Set(items.into_iter().map(|v| without_computed_only(inner, v)).collect())
+                }
+                (_, value) => value,
+            };
+            object.set(name, cleaned);
+        }
+    }
+    object
 }
 
 /// An action as the server sees it.
@@ -571,6 +761,33 @@ pub(crate) async fn import_resource<D: Send + Sync + 'static>(
     }
 }
 
+/// MoveResourceState: the resource turns the source state into its own, whether or not
+/// the provider is configured (Terraform does not configure it first), and the result is
+/// a whole state: no unknown values, nothing without an error.
+pub(crate) async fn move_resource<D: Send + Sync + 'static>(
+    entry: &ResourceEntry<D>,
+    ctx: &Context,
+    request: MoveRequest,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let moved = entry.handler.move_state(ctx, request, diags).await;
+    match moved {
+        Some(state) if !diags.has_errors() => {
+            require_wholly_known(&state, "The moved state", diags);
+            (!diags.has_errors()).then_some(state)
+        }
+        Some(_) => None,
+        None if diags.has_errors() => None,
+        None => {
+            diags.push(Diagnostic::provider_bug(
+                "Missing State After Move",
+                "The resource returned no state and no error for the moved object.",
+            ));
+            None
+        }
+    }
+}
+
 /// The error for operations that need the provider configured.
 pub(crate) fn not_configured() -> Diagnostic {
     Diagnostic::error(
@@ -755,6 +972,64 @@ mod tests {
                 ..Thing::default()
             })
         }
+
+        /// Accepts `old_thing` of `registry.terraform.io/test/old` (its `name` kept, `size`
+        /// as the case asks: known, or unknown to show the rule).
+        async fn move_state(&self, _ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Thing> {
+            self.called("move_state");
+            if request.source_type_name != "old_thing"
+                || request.source_provider_address != "registry.terraform.io/test/old"
+            {
+                diags.error("Unsupported Move Source", request.source_type_name);
+                return None;
+            }
+            if self.return_nothing {
+                return None;
+            }
+            let old: serde_json::Value = serde_json::from_slice(&request.source_state_json).ok()?;
+            let name = old["name"].as_str().unwrap_or_default().to_owned();
+            Some(Thing {
+                id: Attr::Known(name.clone()),
+                size: if self.gone {
+                    Attr::Unknown
+                } else {
+                    Attr::Known(name.len() as i64)
+                },
+                name: Attr::Known(name),
+                tags: Attr::Null,
+            })
+        }
+    }
+
+    /// A resource that keeps every default.
+    struct Unmovable;
+
+    #[async_trait]
+    impl Resource<()> for Unmovable {
+        type Model = Thing;
+        type Identity = Empty;
+
+        fn type_name(&self) -> &'static str {
+            "test_unmovable"
+        }
+
+        fn schema(&self) -> Schema {
+            Resource::<()>::schema(&Fake::default())
+        }
+
+        async fn create(&self, _: &Context, _: &(), planned: Thing, _: Thing, _: &mut Diagnostics) -> Option<Thing> {
+            Some(planned)
+        }
+
+        async fn read(&self, _: &Context, _: &(), state: Thing, _: &mut Diagnostics) -> ReadOutcome<Thing> {
+            ReadOutcome::Found(state)
+        }
+
+        async fn update(&self, _: &Context, _: &(), r: UpdateRequest<Thing>, _: &mut Diagnostics) -> Option<Thing> {
+            Some(r.planned)
+        }
+
+        async fn delete(&self, _: &Context, _: &(), _: Thing, _: &mut Diagnostics) {}
     }
 
     fn thing(id: Value, name: &str, tags: Value, size: Value) -> Value {
@@ -1061,5 +1336,255 @@ mod tests {
         let unknown_id = thing(Value::unknown(), "a", Value::Null, Value::unknown());
         assert_eq!(entry.identity_of(&unknown_id), None, "no identity before it is known");
         assert_eq!(entry.identity_of(&Value::Null), None);
+    }
+
+    #[test]
+    fn move_rules() {
+        let request = |provider: &str, type_name: &str| MoveRequest {
+            source_provider_address: provider.into(),
+            source_type_name: type_name.into(),
+            source_schema_version: 0,
+            source_state_json: br#"{"name": "abc"}"#.to_vec(),
+        };
+        let old = "registry.terraform.io/test/old";
+        struct Case {
+            name: &'static str,
+            fake: Fake,
+            request: MoveRequest,
+            state: Option<Value>,
+            errors: Vec<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                name: "an accepted source becomes a whole state, without provider data",
+                fake: Fake::default(),
+                request: request(old, "old_thing"),
+                state: Some(thing(Value::string("abc"), "abc", Value::Null, Value::number(3_i64))),
+                errors: vec![],
+            },
+            Case {
+                name: "another source is the resource's error",
+                fake: Fake::default(),
+                request: request(old, "other_thing"),
+                state: None,
+                errors: vec!["Unsupported Move Source"],
+            },
+            Case {
+                name: "unknown values in a moved state are a provider bug",
+                fake: Fake {
+                    gone: true,
+                    ..Fake::default()
+                },
+                request: request(old, "old_thing"),
+                state: None,
+                errors: vec!["Unknown Value After Apply"],
+            },
+            Case {
+                name: "no state and no error is a provider bug",
+                fake: Fake {
+                    return_nothing: true,
+                    ..Fake::default()
+                },
+                request: request(old, "old_thing"),
+                state: None,
+                errors: vec!["Missing State After Move"],
+            },
+        ];
+        for case in cases {
+            let (entry, fake) = entry(case.fake);
+            let mut diags = Diagnostics::new();
+            let state = block_on(move_resource(&entry, &Context::default(), case.request, &mut diags));
+            assert_eq!(state, case.state, "{}", case.name);
+            assert_eq!(summaries(&diags), case.errors, "{}", case.name);
+            assert_eq!(fake.calls(), vec!["move_state"], "{}", case.name);
+        }
+
+        // The default refuses every source, naming it.
+        let entry = ResourceEntry::new(Arc::new(Unmovable) as Arc<dyn ResourceHandler<()>>);
+        let mut diags = Diagnostics::new();
+        let state = block_on(move_resource(
+            &entry,
+            &Context::default(),
+            request(old, "old_thing"),
+            &mut diags,
+        ));
+        assert_eq!(state, None);
+        let d = diags.iter().next().expect("an error");
+        assert_eq!(d.summary, "Unsupported Move Source");
+        assert!(
+            d.detail.contains("\"old_thing\"") && d.detail.contains(old),
+            "{}",
+            d.detail
+        );
+    }
+
+    crate::model! {
+        #[derive(Clone, Debug, Default, PartialEq)]
+        struct ListFilter {
+            prefix: Attr<String>,
+        }
+    }
+
+    /// Lists `a1`, `a2`, `b1` (filtered by prefix); `b1`'s identity is unknown when `broken`.
+    struct FakeList {
+        broken: bool,
+    }
+
+    #[async_trait]
+    impl ListResource<()> for FakeList {
+        type Config = ListFilter;
+        type Identity = ThingIdentity;
+        type Object = Thing;
+
+        fn type_name(&self) -> &'static str {
+            "test_thing"
+        }
+
+        fn schema(&self) -> Schema {
+            Schema::new("test", vec![Attribute::string("prefix").optional()])
+        }
+
+        async fn list(
+            &self,
+            _ctx: &Context,
+            _data: &(),
+            request: ListRequest<ListFilter>,
+            _diags: &mut Diagnostics,
+        ) -> Vec<super::super::traits::Listed<ThingIdentity, Thing>> {
+            let prefix = request.config.prefix.known().cloned().unwrap_or_default();
+            ["a1", "a2", "b1"]
+                .into_iter()
+                .filter(|id| id.starts_with(&prefix))
+                .map(|id| super::super::traits::Listed {
+                    identity: ThingIdentity {
+                        id: if self.broken && id == "b1" {
+                            Attr::Unknown
+                        } else {
+                            Attr::Known(id.into())
+                        },
+                    },
+                    display_name: format!("Thing {id}"),
+                    object: Some(Thing {
+                        id: Attr::Known(id.into()),
+                        name: Attr::Known(id.into()),
+                        tags: Attr::Null,
+                        size: Attr::Known(2),
+                    }),
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn list_rules() {
+        let config = |prefix: Option<&str>| Value::object([("prefix", prefix.map_or(Value::Null, Value::string))]);
+        struct Case {
+            name: &'static str,
+            broken: bool,
+            configured: bool,
+            prefix: Option<&'static str>,
+            include: bool,
+            limit: i64,
+            ids: Vec<&'static str>,
+            errors: Vec<&'static str>,
+        }
+        let cases = vec![
+            Case {
+                name: "every match, identities and names, no objects unless asked",
+                broken: false,
+                configured: true,
+                prefix: None,
+                include: false,
+                limit: 100,
+                ids: vec!["a1", "a2", "b1"],
+                errors: vec![],
+            },
+            Case {
+                name: "the filter reaches the typed method; objects when asked",
+                broken: false,
+                configured: true,
+                prefix: Some("a"),
+                include: true,
+                limit: 100,
+                ids: vec!["a1", "a2"],
+                errors: vec![],
+            },
+            Case {
+                name: "at most limit results",
+                broken: false,
+                configured: true,
+                prefix: None,
+                include: false,
+                limit: 2,
+                ids: vec!["a1", "a2"],
+                errors: vec![],
+            },
+            Case {
+                name: "a limit of 0 lists nothing",
+                broken: false,
+                configured: true,
+                prefix: None,
+                include: false,
+                limit: 0,
+                ids: vec![],
+                errors: vec![],
+            },
+            Case {
+                name: "an unknown identity is left out, as a provider bug",
+                broken: true,
+                configured: true,
+                prefix: None,
+                include: false,
+                limit: 100,
+                ids: vec!["a1", "a2"],
+                errors: vec!["Unknown Value in List Result"],
+            },
+            Case {
+                name: "unconfigured provider: nothing listed",
+                broken: false,
+                configured: false,
+                prefix: None,
+                include: false,
+                limit: 100,
+                ids: vec![],
+                errors: vec!["Provider Not Configured"],
+            },
+        ];
+        for case in cases {
+            let handler = FakeList { broken: case.broken };
+            let mut diags = Diagnostics::new();
+            let data = case.configured.then_some(&());
+            let listed = block_on(list_resource(
+                &handler,
+                &Context::default(),
+                data,
+                config(case.prefix),
+                case.include,
+                case.limit,
+                &mut diags,
+            ));
+            let ids: Vec<&str> = listed.iter().filter_map(|l| l.identity.get("id").as_str()).collect();
+            assert_eq!(ids, case.ids, "{}", case.name);
+            assert_eq!(summaries(&diags), case.errors, "{}", case.name);
+            for item in &listed {
+                assert_eq!(item.object.is_some(), case.include, "{}", case.name);
+                assert!(item.display_name.starts_with("Thing "), "{}", case.name);
+            }
+        }
+    }
+
+    #[test]
+    fn generated_config_leaves_out_computed_only_attributes() {
+        let (entry, _) = entry(Fake::default());
+        let state = thing(
+            Value::string("id-1"),
+            "a",
+            Value::Set(vec![Value::string("t")]),
+            Value::number(1_i64),
+        );
+        assert_eq!(
+            generate_config(&entry, &state),
+            thing(Value::Null, "a", Value::Set(vec![Value::string("t")]), Value::Null)
+        );
     }
 }

@@ -43,13 +43,13 @@ pub mod proto {
 }
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
-pub use dispatch::{ActionHandler, DataSourceHandler, ResourceHandler};
+pub use dispatch::{ActionHandler, DataSourceHandler, ListResourceHandler, ResourceHandler};
 pub use model::{Empty, Model, TfType};
 pub use path::AttributePath;
 pub use schema::{Attribute, Block, IdentityAttribute, IdentitySchema, NestedBlock, Nesting, Schema};
 pub use traits::{
-    Action, ConfigureRequest, Context, DataSource, PlanRequest, PlannedChange, Progress, Provider, ReadOutcome,
-    Resource, UpdateRequest,
+    Action, ConfigureRequest, Context, DataSource, ListRequest, ListResource, Listed, MoveRequest, PlanRequest,
+    PlannedChange, Progress, Provider, ReadOutcome, Resource, UpdateRequest,
 };
 pub use types::Type;
 pub use value::ValueError;

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use super::convert::{self, decode_dynamic, encode_dynamic};
 use super::diagnostics::{Diagnostic, Diagnostics};
-use super::dispatch::{self, ActionHandler, DataSourceHandler, ResourceEntry};
+use super::dispatch::{self, ActionHandler, DataSourceHandler, ListResourceHandler, ResourceEntry};
 use super::proto::{self, provider_server};
 use super::schema::Schema;
 use super::traits::{Context, Progress, Provider};
@@ -32,6 +32,10 @@ use super::value::Value;
 pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
 
 type StreamOf<T> = std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// The events of one ListResource call, before they are streamed.
+#[derive(Default)]
+struct ListEvents(Vec<proto::list_resource::Event>);
 
 /// A data source or action with its schema and type computed once.
 struct Typed<T: ?Sized> {
@@ -57,6 +61,7 @@ struct Inner<P: Provider> {
     resources: HashMap<String, ResourceEntry<P::Data>>,
     data_sources: HashMap<String, Typed<dyn DataSourceHandler<P::Data>>>,
     actions: HashMap<String, Typed<dyn ActionHandler<P::Data>>>,
+    list_resources: HashMap<String, Typed<dyn ListResourceHandler<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
     stop: Mutex<CancellationToken>,
 }
@@ -99,12 +104,21 @@ impl<P: Provider> ProviderService<P> {
                 (a.type_name().to_owned(), Typed::new(a, schema))
             })
             .collect();
+        let list_resources = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| {
+                let schema = l.schema();
+                (l.type_name().to_owned(), Typed::new(l, schema))
+            })
+            .collect();
         let inner = Inner {
             provider,
             provider_schema,
             resources,
             data_sources,
             actions,
+            list_resources,
             data: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
         };
@@ -162,6 +176,13 @@ impl<P: Provider> ProviderService<P> {
             .get(type_name)
             .ok_or_else(|| unknown_type("Action", type_name))
     }
+
+    fn list_resource_type(&self, type_name: &str) -> Result<&Typed<dyn ListResourceHandler<P::Data>>, Diagnostic> {
+        self.inner
+            .list_resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("List Resource", type_name))
+    }
 }
 
 /// What the three Validate*Config RPCs share: a configuration type and a check.
@@ -193,6 +214,16 @@ impl<D: Send + Sync + 'static> ValidatesConfig for Typed<dyn DataSourceHandler<D
 
 #[async_trait::async_trait]
 impl<D: Send + Sync + 'static> ValidatesConfig for Typed<dyn ActionHandler<D>> {
+    fn config_type(&self) -> &Type {
+        &self.ty
+    }
+    async fn validate(&self, ctx: &Context, config: &Value, diags: &mut Diagnostics) {
+        self.implementation.validate(ctx, config, diags).await;
+    }
+}
+
+#[async_trait::async_trait]
+impl<D: Send + Sync + 'static> ValidatesConfig for Typed<dyn ListResourceHandler<D>> {
     fn config_type(&self) -> &Type {
         &self.ty
     }
@@ -305,6 +336,12 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                 .keys()
                 .map(|t| m::ActionMetadata { type_name: t.clone() })
                 .collect(),
+            list_resources: self
+                .inner
+                .list_resources
+                .keys()
+                .map(|t| m::ListResourceMetadata { type_name: t.clone() })
+                .collect(),
             ..Default::default()
         };
         Ok(Response::new(response))
@@ -338,6 +375,11 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         },
                     )
                 })
+                .collect(),
+            list_resource_schemas: inner
+                .list_resources
+                .iter()
+                .map(|(k, l)| (k.clone(), convert::schema(&l.schema)))
                 .collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
@@ -454,6 +496,170 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
             }
             proto::upgrade_resource_state::Response { upgraded_state, diagnostics: wire(&diags) }
         }, |r, d| r.diagnostics = d)
+        .await
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<proto::move_resource_state::Request>,
+    ) -> Result<Response<proto::move_resource_state::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "MoveResourceState",
+            &request.target_type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::move_resource_state::Response::default();
+                match self.resource(&request.target_type_name) {
+                    Err(d) => diags.push(d),
+                    Ok(r) => {
+                        let raw = request.source_state.unwrap_or_default();
+                        if raw.json.is_empty() && !raw.flatmap.is_empty() {
+                            diags.error(
+                                "Unsupported Legacy State",
+                                format!("The state of {} is in the pre-0.12 flatmap format. Refresh it with its own provider first, then move it.", request.source_type_name),
+                            );
+                        } else {
+                            let move_request = super::traits::MoveRequest {
+                                source_provider_address: request.source_provider_address,
+                                source_type_name: request.source_type_name,
+                                source_schema_version: request.source_schema_version,
+                                source_state_json: raw.json,
+                            };
+                            if let Some(state) =
+                                dispatch::move_resource(r, &self.context(), move_request, &mut diags).await
+                            {
+                                response.target_identity = identity_data(r, &state);
+                                response.target_state = encode_into(&state, &r.ty, &mut diags);
+                            }
+                        }
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<proto::validate_list_resource_config::Request>,
+    ) -> Result<Response<proto::validate_list_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let target = self
+            .list_resource_type(&request.type_name)
+            .map(|t| t as &dyn ValidatesConfig);
+        let diagnostics = self.validate_config(target, request.config.as_ref());
+        rpc(
+            "ValidateListResourceConfig",
+            &request.type_name,
+            async {
+                proto::validate_list_resource_config::Response {
+                    diagnostics: diagnostics.await,
+                }
+            },
+            |r, d| r.diagnostics = d,
+        )
+        .await
+    }
+
+    async fn list_resource(
+        &self,
+        request: Request<proto::list_resource::Request>,
+    ) -> Result<Response<StreamOf<proto::list_resource::Event>>, Status> {
+        let request = request.into_inner();
+        // The whole answer is computed first, then streamed: errors come as one event with
+        // diagnostics only (Terraform stops there), warnings as a first event without an
+        // identity (Terraform reads on), then one event per object.
+        let events = rpc(
+            "ListResource",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut results = Vec::new();
+                let listing = self
+                    .list_resource_type(&request.type_name)
+                    .and_then(|l| decode_dynamic(request.config.as_ref(), &l.ty).map(|c| (l, c)));
+                let resource = self.resource(&request.type_name);
+                match (listing, resource) {
+                    (Err(d), _) | (_, Err(d)) => diags.push(d),
+                    (Ok((l, config)), Ok(r)) => {
+                        let data = self.data();
+                        let listed = dispatch::list_resource(
+                            l.implementation.as_ref(),
+                            &self.context(),
+                            data.as_deref(),
+                            config,
+                            request.include_resource_object,
+                            request.limit,
+                            &mut diags,
+                        )
+                        .await;
+                        for item in listed {
+                            let identity = r
+                                .identity
+                                .as_ref()
+                                .and_then(|(_, ty)| encode_dynamic(&item.identity, ty).ok());
+                            results.push(proto::list_resource::Event {
+                                identity: identity.map(|d| proto::ResourceIdentityData { identity_data: Some(d) }),
+                                display_name: item.display_name,
+                                resource_object: item.object.and_then(|o| encode_dynamic(&o, &r.ty).ok()),
+                                diagnostic: Vec::new(),
+                            });
+                        }
+                    }
+                }
+                let mut events = Vec::new();
+                if !diags.is_empty() {
+                    events.push(proto::list_resource::Event {
+                        diagnostic: wire(&diags),
+                        ..Default::default()
+                    });
+                }
+                if !diags.has_errors() {
+                    events.extend(results);
+                }
+                ListEvents(events)
+            },
+            |r, d| {
+                r.0 = vec![proto::list_resource::Event {
+                    diagnostic: d,
+                    ..Default::default()
+                }]
+            },
+        )
+        .await?
+        .into_inner()
+        .0;
+        let stream: StreamOf<proto::list_resource::Event> = Box::pin(futures::stream::iter(events.into_iter().map(Ok)));
+        Ok(Response::new(stream))
+    }
+
+    async fn generate_resource_config(
+        &self,
+        request: Request<proto::generate_resource_config::Request>,
+    ) -> Result<Response<proto::generate_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        rpc(
+            "GenerateResourceConfig",
+            &request.type_name,
+            async {
+                let mut diags = Diagnostics::new();
+                let mut response = proto::generate_resource_config::Response::default();
+                match self.resource_values(&request.type_name, [&request.state]) {
+                    Err(d) => diags.push(d),
+                    Ok((r, [state])) => {
+                        let config = dispatch::generate_config(r, &state);
+                        response.config = encode_into(&config, &r.ty, &mut diags);
+                    }
+                }
+                response.diagnostics = wire(&diags);
+                response
+            },
+            |r, d| r.diagnostics = d,
+        )
         .await
     }
 
@@ -801,7 +1007,11 @@ fn capabilities() -> proto::ServerCapabilities {
         plan_destroy: true,
         // Terraform may reuse a cached schema across provider processes: cheaper starts.
         get_provider_schema_optional: true,
-        move_resource_state: false,
-        generate_resource_config: false,
+        // `moved` across resource types (Terraform 1.8+): each resource decides which
+        // sources it accepts (`Resource::move_state`; the default refuses, naming the source).
+        move_resource_state: true,
+        // Terraform 1.14+ asks the provider for generated configuration (readable HCL for
+        // -generate-config-out and terraform query) instead of guessing it from the state.
+        generate_resource_config: true,
     }
 }

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::diagnostics::Diagnostics;
-use super::dispatch::{ActionHandler, DataSourceHandler, ResourceHandler};
+use super::dispatch::{ActionHandler, DataSourceHandler, ListResourceHandler, ResourceHandler};
 use super::model::Model;
 use super::path::AttributePath;
 use super::schema::{IdentitySchema, Schema};
@@ -87,6 +87,12 @@ pub trait Provider: Send + Sync + 'static {
     fn actions(&self) -> Vec<Arc<dyn ActionHandler<Self::Data>>> {
         Vec::new()
     }
+
+    /// The list resource types (`terraform query`, Terraform 1.14+); each has the type name
+    /// and the identity of one of [`Provider::resources`].
+    fn list_resources(&self) -> Vec<Arc<dyn ListResourceHandler<Self::Data>>> {
+        Vec::new()
+    }
 }
 
 /// What PlanResourceChange gives a resource, after the default plan (see [`super::plan`]).
@@ -117,6 +123,20 @@ pub struct UpdateRequest<M> {
     pub planned: M,
     /// The configuration.
     pub config: M,
+}
+
+/// What MoveResourceState gives a resource (a `moved` block whose source is another
+/// resource type, perhaps another provider's; Terraform 1.8+).
+#[derive(Clone, Debug, Default)]
+pub struct MoveRequest {
+    /// The source's provider, fully qualified, e.g. `registry.terraform.io/hashicorp/azuread`.
+    pub source_provider_address: String,
+    /// The source's resource type, e.g. `azuread_group_license`.
+    pub source_type_name: String,
+    /// The schema version the source state was written with (not upgraded by Terraform).
+    pub source_schema_version: i64,
+    /// The source state as Terraform stored it: JSON in the source provider's schema.
+    pub source_state_json: Vec<u8>,
 }
 
 /// What a refresh found.
@@ -225,6 +245,30 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
             format!("{} cannot be imported by identity.", self.type_name()),
         );
         None
+    }
+
+    /// Turns the state of another resource type into this resource's state (`moved` across
+    /// types, Terraform 1.8+). There is no provider data: Terraform calls this on a provider
+    /// it has not configured, so the remote system cannot be read here; the refresh that
+    /// follows does that. The default refuses every source, naming it.
+    async fn move_state(&self, _ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Self::Model> {
+        diags.error(
+            "Unsupported Move Source",
+            format!(
+                "{} cannot take over the state of {:?} from {:?}. Remove the moved block; import the object instead.",
+                self.type_name(),
+                request.source_type_name,
+                request.source_provider_address
+            ),
+        );
+        None
+    }
+
+    /// The configuration to generate for an object (GenerateResourceConfig, Terraform 1.14+:
+    /// `-generate-config-out` and `terraform query`). `config` is the framework's default:
+    /// the state without its computed-only attributes. The default returns it unchanged.
+    fn generate_config(&self, config: Self::Model) -> Self::Model {
+        config
     }
 
     /// Attributes each schema version renamed: `(version, &[(old name, new name)])`.
@@ -337,4 +381,56 @@ pub trait Action<D: Send + Sync + 'static>: Send + Sync + 'static {
 
     /// Runs the action, reporting progress as it goes.
     async fn invoke(&self, ctx: &Context, data: &D, config: Self::Model, progress: &Progress, diags: &mut Diagnostics);
+}
+
+/// What ListResource gives a list resource (`terraform query`, Terraform 1.14+).
+#[derive(Clone, Debug)]
+pub struct ListRequest<C> {
+    /// The `config` block of the `list` block.
+    pub config: C,
+    /// Whether Terraform wants each result's full resource object (costlier to build).
+    pub include_resource_object: bool,
+    /// At most this many results: Terraform stops reading after them.
+    pub limit: usize,
+}
+
+/// One object a list resource found.
+#[derive(Clone, Debug)]
+pub struct Listed<I, M> {
+    /// The managed resource's identity of the object.
+    pub identity: I,
+    /// A name people recognise.
+    pub display_name: String,
+    /// The object as the managed resource's state, when Terraform asked for it.
+    pub object: Option<M>,
+}
+
+/// A list resource type (`terraform query`, Terraform 1.14+): finds existing objects of the
+/// managed resource type of the same name.
+#[async_trait]
+pub trait ListResource<D: Send + Sync + 'static>: Send + Sync + 'static {
+    /// The `config` block of a `list` block (the filters).
+    type Config: Model;
+    /// The managed resource's identity.
+    type Identity: Model;
+    /// The managed resource's state.
+    type Object: Model;
+
+    /// The managed resource's type name.
+    fn type_name(&self) -> &'static str;
+
+    /// The schema of the `config` block.
+    fn schema(&self) -> Schema;
+
+    /// Static checks (values may be unknown).
+    async fn validate(&self, _ctx: &Context, _config: &Self::Config, _diags: &mut Diagnostics) {}
+
+    /// Finds the objects; at most `request.limit` are used.
+    async fn list(
+        &self,
+        ctx: &Context,
+        data: &D,
+        request: ListRequest<Self::Config>,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed<Self::Identity, Self::Object>>;
 }

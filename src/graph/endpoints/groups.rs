@@ -7,7 +7,9 @@
 //!   processed afterwards;
 //! - `GET /groups/{id}/membersWithLicenseErrors` (`GroupMember.Read.All`), paged;
 //! - the group and its member counts in one `$batch` of advanced queries
-//!   (`GroupMember.Read.All`, see [`GraphClient::group_with_member_counts`]).
+//!   (`GroupMember.Read.All`, see [`GraphClient::group_with_member_counts`]);
+//! - the groups holding given SKUs, by `$batch` of advanced queries (`Group.Read.All`, see
+//!   [`GraphClient::groups_holding`]).
 
 use reqwest::Method;
 use serde_json::{Value as Json, json};
@@ -327,6 +329,93 @@ fn decode_value<T: serde::de::DeserializeOwned>(operation: &str, body: &Json) ->
         operation: operation.to_owned(),
         message: format!("unexpected answer: {e}"),
     })
+}
+
+/// The group properties [`GraphClient::groups_holding`] selects.
+const HOLDING_SELECT: &str = "id,displayName,assignedLicenses,licenseProcessingState";
+
+impl GraphClient {
+    /// Every group holding at least one of `skus` (SKU IDs), with its name and licences,
+    /// each group once. Per SKU one advanced query (Microsoft documents `any` over
+    /// `assignedLicenses` as one, answered with `ConsistencyLevel: eventual` and
+    /// `$count=true`, <https://learn.microsoft.com/graph/aad-advanced-queries>):
+    /// `GET /groups?$filter=assignedLicenses/any(x:x/skuId eq {sku})&$count=true&$select=id,displayName,assignedLicenses,licenseProcessingState&$top=999`.
+    /// The first pages go in `$batch` calls of 20 queries; each further page (999 groups
+    /// a page) is one more request. Results are eventually consistent: a licence assigned
+    /// seconds ago may not show yet.
+    pub async fn groups_holding(&self, cancel: &CancellationToken, skus: &[String]) -> Result<Vec<Group>, GraphError> {
+        let query = |sku: &str| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("$filter", &format!("assignedLicenses/any(x:x/skuId eq {sku})"))
+                .append_pair("$count", "true")
+                .append_pair("$select", HOLDING_SELECT)
+                .append_pair("$top", "999")
+                .finish()
+        };
+        let requests = skus
+            .iter()
+            .enumerate()
+            .map(|(i, sku)| BatchRequest {
+                id: format!("sku{i}"),
+                method: Method::GET,
+                url: format!("/groups?{}", query(sku)),
+                body: None,
+                headers: vec![EVENTUAL],
+            })
+            .collect();
+        let answers = self
+            .batch(cancel, requests)
+            .await
+            .map_err(|e| e.needing(READ_PERMISSION))?;
+        let mut found: BTreeMap<String, Group> = BTreeMap::new();
+        for answer in answers {
+            if !(200..300).contains(&answer.status) {
+                return Err(GraphError::Api {
+                    operation: format!("GET /groups (batch item {})", answer.id),
+                    status: answer.status,
+                    code: answer.body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+                    message: answer.body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+                    request_id: None,
+                    permission: Some(READ_PERMISSION),
+                });
+            }
+            let mut groups: Vec<Group> =
+                serde_json::from_value(answer.body["value"].clone()).map_err(|e| GraphError::Undecodable {
+                    operation: format!("GET /groups (batch item {})", answer.id),
+                    status: answer.status,
+                    message: e.to_string(),
+                    body: answer.body.to_string().chars().take(1000).collect(),
+                    request_id: None,
+                })?;
+            if let Some(next) = answer.body["@odata.nextLink"].as_str() {
+                let rest: Vec<Group> = self
+                    .get_all_with(cancel, next, &[EVENTUAL])
+                    .await
+                    .map_err(|e| e.needing(READ_PERMISSION))?;
+                groups.extend(rest);
+            }
+            for group in groups {
+                found.entry(group.id.to_ascii_lowercase()).or_insert(group);
+            }
+        }
+        Ok(found.into_values().collect())
+    }
+}
+
+impl GraphClient {
+    /// Every group with members in licence error, with its name and licences:
+    /// `GET /groups?$filter=hasMembersWithLicenseErrors eq true` (a default query: Graph
+    /// refuses this filter with `ConsistencyLevel: eventual`), 999 a page.
+    pub async fn groups_with_license_errors(&self, cancel: &CancellationToken) -> Result<Vec<Group>, GraphError> {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("$filter", "hasMembersWithLicenseErrors eq true")
+            .append_pair("$select", HOLDING_SELECT)
+            .append_pair("$top", "999")
+            .finish();
+        self.get_all(cancel, &format!("/groups?{query}"))
+            .await
+            .map_err(|e| e.needing(READ_PERMISSION))
+    }
 }
 
 /// Percent-encodes a path segment (IDs are GUIDs, but user input reaches here).
