@@ -110,9 +110,11 @@ impl Inputs<'_> {
         }
     }
 
-    /// How many users at once.
+    /// How many users at once, within 1..=100 whatever reached the apply (a value unknown
+    /// at validation is only known now).
     pub fn batch_size(self) -> usize {
-        usize::try_from(*self.batch_size.known().unwrap_or(&DEFAULT_BATCH_SIZE)).unwrap_or(1)
+        let size = self.batch_size.known().copied().unwrap_or(DEFAULT_BATCH_SIZE);
+        usize::try_from(size.clamp(1, MAX_BATCH_SIZE)).unwrap_or(1)
     }
 
     /// The group, what it assigns now, and the SKUs to consider (each checked to be

@@ -247,6 +247,17 @@ fn fifty_users_move_from_direct_to_group_licensing_without_losing_a_plan() {
         "{}",
         String::from_utf8_lossy(&output.stdout)
     );
+    // A new batch size only matters for the next run: an in-place update that writes nothing.
+    let config = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
+    std::fs::write(
+        ws.path().join("main.tf"),
+        config.replace("batch_size = 7", "batch_size = 3"),
+    )
+    .unwrap();
+    let before = graph.emulator.requests().len();
+    let updated = run(&ws, &apply, true);
+    assert!(updated.contains("0 added, 1 changed, 0 destroyed"), "{updated}");
+    assert!(removal_posts(&graph, before).is_empty());
     let before = graph.emulator.requests().len();
     run(&ws, &apply, false);
     assert!(removal_posts(&graph, before).is_empty(), "destroy removes nothing");

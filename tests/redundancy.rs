@@ -96,7 +96,7 @@ async fn removals_hold_through_server_errors_resets_and_lost_answers() {
     let emulator = tenant_with_covered_members(12).await;
     let client = quick_retries(client_for(&emulator, secret_credential(CI_APP, "ci-secret-value")));
     let cancel = CancellationToken::new();
-    let (assigned, survey) = survey(&client, &cancel).await;
+    let (_, survey) = survey(&client, &cancel).await;
     assert_eq!(survey.removable.len(), 12);
     assert!(survey.kept.is_empty());
     emulator.set_realism(Realism {
@@ -107,7 +107,7 @@ async fn removals_hold_through_server_errors_resets_and_lost_answers() {
         ..Realism::default()
     });
     let group = Guid::parse(GROUP).unwrap();
-    let outcomes = redundancy::remove(&client, &cancel, &group, &assigned, &survey.removable, 4).await;
+    let outcomes = redundancy::remove(&client, &cancel, &group, &survey.removable, 4).await;
     emulator.set_realism(Realism::default());
     let codes: Vec<&str> = outcomes.iter().map(|(_, o)| o.code()).collect();
     assert!(codes.iter().all(|c| *c == "removed"), "{codes:?}");
@@ -134,11 +134,11 @@ async fn a_refused_removal_stops_the_run_and_every_outcome_is_recorded() {
     let emulator = tenant_with_covered_members(7).await;
     let reader = client_for(&emulator, secret_credential(READ_ONLY_APP, "read-only-secret-value"));
     let cancel = CancellationToken::new();
-    let (assigned, survey) = survey(&reader, &cancel).await;
+    let (_, survey) = survey(&reader, &cancel).await;
     assert_eq!(survey.removable.len(), 7);
     // The read-only application may survey but not write: the first batch is refused.
     let group = Guid::parse(GROUP).unwrap();
-    let outcomes = redundancy::remove(&reader, &cancel, &group, &assigned, &survey.removable, 3).await;
+    let outcomes = redundancy::remove(&reader, &cancel, &group, &survey.removable, 3).await;
     let codes: Vec<&str> = outcomes.iter().map(|(_, o)| o.code()).collect();
     assert_eq!(
         codes,
@@ -170,7 +170,7 @@ async fn a_user_no_longer_covered_at_apply_time_is_left_alone() {
     let emulator = tenant_with_covered_members(3).await;
     let client = client_for(&emulator, secret_credential(CI_APP, "ci-secret-value"));
     let cancel = CancellationToken::new();
-    let (assigned, survey) = survey(&client, &cancel).await;
+    let (_, survey) = survey(&client, &cancel).await;
     // Between plan and apply an administrator enables Yammer on user 1's direct licence.
     let every_plan = AssignedLicense {
         sku_id: E3.into(),
@@ -181,7 +181,7 @@ async fn a_user_no_longer_covered_at_apply_time_is_left_alone() {
         .await
         .unwrap();
     let group = Guid::parse(GROUP).unwrap();
-    let outcomes = redundancy::remove(&client, &cancel, &group, &assigned, &survey.removable, 10).await;
+    let outcomes = redundancy::remove(&client, &cancel, &group, &survey.removable, 10).await;
     let codes: Vec<&str> = outcomes.iter().map(|(_, o)| o.code()).collect();
     assert_eq!(codes, ["removed", "no_longer_covered", "removed"]);
     assert_eq!(direct_holders(&emulator), BTreeSet::from([user(1)]));
@@ -223,7 +223,7 @@ async fn an_interrupted_run_starts_no_new_batch_and_records_the_rest_as_not_atte
     let emulator = tenant_with_covered_members(6).await;
     let client = client_for(&emulator, secret_credential(CI_APP, "ci-secret-value"));
     let cancel = CancellationToken::new();
-    let (assigned, survey) = survey(&client, &cancel).await;
+    let (_, survey) = survey(&client, &cancel).await;
     // Slow Graph; Terraform asks the provider to stop while the first batch is in flight.
     emulator.set_realism(Realism {
         latency_ms: 150,
@@ -235,7 +235,7 @@ async fn an_interrupted_run_starts_no_new_batch_and_records_the_rest_as_not_atte
         stop.cancel();
     });
     let group = Guid::parse(GROUP).unwrap();
-    let outcomes = redundancy::remove(&client, &cancel, &group, &assigned, &survey.removable, 2).await;
+    let outcomes = redundancy::remove(&client, &cancel, &group, &survey.removable, 2).await;
     emulator.set_realism(Realism::default());
     let codes: Vec<&str> = outcomes.iter().map(|(_, o)| o.code()).collect();
     assert_eq!(codes.len(), 6, "every planned removal has an outcome");
@@ -256,4 +256,34 @@ async fn an_interrupted_run_starts_no_new_batch_and_records_the_rest_as_not_atte
         }
     }
     assert!(emulator.continuity().is_empty());
+}
+
+#[tokio::test]
+async fn each_batch_sees_what_the_group_assigns_when_it_starts() {
+    let emulator = tenant_with_covered_members(4).await;
+    let client = client_for(&emulator, secret_credential(CI_APP, "ci-secret-value"));
+    let cancel = CancellationToken::new();
+    let (_, survey) = survey(&client, &cancel).await;
+    let group = Guid::parse(GROUP).unwrap();
+    let first = redundancy::remove(&client, &cancel, &group, &survey.removable[..2], 2).await;
+    assert!(first.iter().all(|(_, o)| *o == Outcome::Removed), "{first:?}");
+    // Mid-run, the group switches Sway off: its inherited licences will lose Sway once the
+    // members are processed again, so the rest are no longer covered.
+    let sway = "a23b959c-7ce8-4e57-9140-b90eb88a9e97";
+    let fewer = AssignedLicense {
+        sku_id: E3.into(),
+        disabled_plans: vec![YAMMER.into(), sway.into()],
+    };
+    client
+        .assign_group_licenses(&cancel, GROUP, &[fewer], &[])
+        .await
+        .unwrap();
+    let rest = redundancy::remove(&client, &cancel, &group, &survey.removable[2..], 2).await;
+    let codes: Vec<&str> = rest.iter().map(|(_, o)| o.code()).collect();
+    assert_eq!(codes, ["no_longer_covered", "no_longer_covered"]);
+    assert_eq!(
+        direct_holders(&emulator).len(),
+        2,
+        "the last two keep their direct licence"
+    );
 }

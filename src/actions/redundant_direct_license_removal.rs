@@ -96,15 +96,7 @@ impl Action<Tenant> for RedundantDirectLicenseRemovalAction {
         let mut outcomes: Vec<(DirectLicense, redundancy::Outcome)> = Vec::with_capacity(total);
         for batch in survey.removable.chunks(config.inputs().batch_size()) {
             let go_on = redundancy::should_go_on(&outcomes, &ctx.cancel);
-            let done = redundancy::remove_batch(
-                &tenant.graph,
-                &ctx.cancel,
-                &selection.group_id,
-                &selection.assigned,
-                batch,
-                go_on,
-            )
-            .await;
+            let done = redundancy::remove_batch(&tenant.graph, &ctx.cancel, &selection.group_id, batch, go_on).await;
             for (license, outcome) in &done {
                 let result = selection.result(license, outcome);
                 progress

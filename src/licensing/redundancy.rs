@@ -127,21 +127,21 @@ pub enum Outcome {
     Interrupted,
 }
 
-/// Removes the planned direct licences in batches of `batch_size`, each re-checked right
-/// before; stops starting new batches after the first failure or a cancellation.
-/// `assigned` is what the group assigns now. Outcomes come back in `planned`'s order.
+/// Removes the planned direct licences in batches of `batch_size`, each user re-checked
+/// right before against what the group assigns at the start of its batch; stops starting
+/// new batches after the first failure or a cancellation. Outcomes come back in
+/// `planned`'s order.
 pub async fn remove(
     graph: &GraphClient,
     cancel: &CancellationToken,
     group_id: &Guid,
-    assigned: &Licenses,
     planned: &[DirectLicense],
     batch_size: usize,
 ) -> Vec<(DirectLicense, Outcome)> {
     let mut outcomes = Vec::with_capacity(planned.len());
     for batch in planned.chunks(batch_size.max(1)) {
         let go_on = should_go_on(&outcomes, cancel);
-        outcomes.extend(remove_batch(graph, cancel, group_id, assigned, batch, go_on).await);
+        outcomes.extend(remove_batch(graph, cancel, group_id, batch, go_on).await);
     }
     outcomes
 }
@@ -151,22 +151,30 @@ pub fn should_go_on(so_far: &[(DirectLicense, Outcome)], cancel: &CancellationTo
     !cancel.is_cancelled() && !so_far.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)))
 }
 
-/// One batch, all its users at once; with `go_on` false, every one is `NotAttempted`.
+/// One batch, all its users at once, after one read of what the group assigns now (a
+/// group changed during a long run is seen by the next batch); with `go_on` false, every
+/// one is `NotAttempted`.
 pub async fn remove_batch(
     graph: &GraphClient,
     cancel: &CancellationToken,
     group_id: &Guid,
-    assigned: &Licenses,
     batch: &[DirectLicense],
     go_on: bool,
 ) -> Vec<(DirectLicense, Outcome)> {
+    let every = |outcome: Outcome| batch.iter().map(|l| (l.clone(), outcome.clone())).collect();
     if !go_on {
-        return batch.iter().map(|l| (l.clone(), Outcome::NotAttempted)).collect();
+        return every(Outcome::NotAttempted);
     }
+    let assigned = match group_licenses(graph, cancel, group_id.as_str()).await {
+        Ok(Some(assigned)) => assigned,
+        Ok(None) => return every(Outcome::GroupNoLongerAssigns),
+        Err(GraphError::Cancelled) => return every(Outcome::NotAttempted),
+        Err(e) => return every(Outcome::Failed(e)),
+    };
     let done = join_all(
         batch
             .iter()
-            .map(|license| remove_one(graph, cancel, group_id, assigned, license)),
+            .map(|license| remove_one(graph, cancel, group_id, &assigned, license)),
     )
     .await;
     batch.iter().cloned().zip(done).collect()
@@ -204,6 +212,7 @@ async fn remove_one(
         // A retried removal whose first attempt went through is refused; read to know.
         Err(e) => match graph.user(cancel, &license.user_id).await {
             Ok(Some(user)) if !direct_licenses(&user).contains_key(&license.sku_id) => Outcome::Removed,
+            Err(GraphError::Cancelled) => Outcome::Interrupted,
             _ => Outcome::Failed(e),
         },
     }

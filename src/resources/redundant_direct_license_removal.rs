@@ -136,11 +136,15 @@ impl Resource<Tenant> for RedundantDirectLicenseRemoval {
         change: &mut PlannedChange<Model>,
         diags: &mut Diagnostics,
     ) {
-        // An existing run stays as it was; only a replacement (a new run) surveys again.
-        if request.prior.is_some() {
+        let planned = &mut change.planned;
+        // An existing run stays as it was (only `batch_size` changes in place, for the next
+        // run); only a replacement, a new run, surveys again.
+        if let Some(prior) = &request.prior {
+            planned.removals = prior.removals.clone();
+            planned.kept = prior.kept.clone();
+            planned.results = prior.results.clone();
             return;
         }
-        let planned = &mut change.planned;
         planned.id = request.config.group_id.clone();
         planned.results = Attr::Unknown;
         let Some(tenant) = tenant else {
@@ -188,7 +192,6 @@ impl Resource<Tenant> for RedundantDirectLicenseRemoval {
             &tenant.graph,
             &ctx.cancel,
             &selection.group_id,
-            &selection.assigned,
             &removals,
             config.inputs().batch_size(),
         )
