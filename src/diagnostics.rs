@@ -248,7 +248,7 @@ pub fn members_with_license_errors(
 pub fn unconfirmed_after_write(summary: &str, error: &GraphError) -> Diagnostic {
     let mut diagnostic = graph_warning(summary, error);
     diagnostic.detail.push_str(
-        "\n\nThe licences were assigned (Graph accepted the change) and the state records them; nothing was undone. The next refresh reads the group again.",
+        "\n\nThe licences were assigned (Graph accepted the change) and the state records them; nothing was undone. The next refresh reads them again.",
     );
     diagnostic
 }
@@ -314,7 +314,7 @@ pub fn not_yet_visible(operation: &str) -> Diagnostic {
     Diagnostic::warning(
         "License Change Not Yet Visible",
         format!(
-            "Graph accepted the licence change, but reads of the group did not show it yet when the {operation} timeout ran out (Graph's directory is eventually consistent). Nothing was undone; the next refresh shows the group as Graph then reports it."
+            "Graph accepted the licence change, but reads did not show it yet by the end of the {operation} (Graph's directory is eventually consistent). Nothing was undone; the next refresh shows the licences as Graph then reports them."
         ),
     )
 }
@@ -376,6 +376,25 @@ pub fn assignee_not_found(user: &str) -> Diagnostic {
     Diagnostic::error(
         "User Not Found",
         format!("There is no user {user:?} in the tenant. Check user_id: a user object ID or user principal name."),
+    )
+    .at(AttributePath::attr("user_id"))
+}
+
+/// `user_id` changed and the user cannot be read: whether it is the same user decides
+/// between an update and a replacement.
+pub fn user_unverifiable(error: &GraphError) -> Diagnostic {
+    let mut diagnostic = graph_error("Unable to Check the User", error);
+    diagnostic.detail.push_str(
+        "\n\nuser_id changed, and only reading the user tells whether it names the same user (an update that sends nothing) or another one (a replacement). Plan again when Graph answers.",
+    );
+    diagnostic.at(AttributePath::attr("user_id"))
+}
+
+/// `user_id`, unknown at plan time, names another user than the one managed.
+pub fn another_user(user_id: &str, found: &str, managed: &str) -> Diagnostic {
+    Diagnostic::error(
+        "User ID Names Another User",
+        format!("user_id is now {user_id:?} ({found}), but this resource manages the direct licences of {managed}; the plan could not tell, as user_id was only known at apply. Nothing was changed. Plan again: the new user_id is now known, and Terraform plans a replacement."),
     )
     .at(AttributePath::attr("user_id"))
 }

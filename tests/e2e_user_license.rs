@@ -14,6 +14,7 @@ const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const EMS: &str = "efccb6f7-5641-4e0e-bd10-b4976e1bf68e";
 const YAMMER: &str = "7547a3fe-08ee-4ccb-b430-5077c5041653";
 const INTUNE: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
+const AAD_PREMIUM: &str = "078d2b04-f1bd-4111-bbd4-b4b1b354cef4";
 
 /// The direct assignLicense bodies the emulator received since `from`.
 fn user_assign_calls(graph: &BackgroundEmulator, from: usize) -> Vec<Json> {
@@ -216,17 +217,24 @@ fn imported_direct_licences_are_readable_and_plan_empty() {
     let Some(ws) = emulator_workspace("imported_direct_licences_are_readable_and_plan_empty", &graph) else {
         return;
     };
-    // Lee holds EMS directly (Intune off), assigned long ago by an administrator, and
-    // ENTERPRISEPACK from Engineering.
+    // Lee holds EMS directly (Intune off) and AAD_PREMIUM (every plan on), assigned long
+    // ago by an administrator, and ENTERPRISEPACK from Engineering.
     let status = graph.graph_post(
         &format!("/users/{LEE}/assignLicense"),
-        &json!({"addLicenses": [{"skuId": EMS, "disabledPlans": [INTUNE]}], "removeLicenses": []}),
+        &json!({"addLicenses": [
+            {"skuId": EMS, "disabledPlans": [INTUNE]},
+            {"skuId": AAD_PREMIUM, "disabledPlans": []}
+        ], "removeLicenses": []}),
     );
     assert_eq!(status, 200);
-    let config = format!(
-        "{HEADER}\nresource \"entra_user_license_assignment\" \"lee\" {{\n  user_id = \"lee@contoso.example\"\n  licenses = {{\n    \"EMS\" = {{ disabled_plans = [\"INTUNE_A\"] }}\n  }}\n}}\n"
-    );
-    std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    // `"AAD_PREMIUM" = {}` and `{ disabled_plans = [] }` say the same: both plan empty.
+    let write = |aad_premium: &str| {
+        let config = format!(
+            "{HEADER}\nresource \"entra_user_license_assignment\" \"lee\" {{\n  user_id = \"lee@contoso.example\"\n  licenses = {{\n    \"EMS\" = {{ disabled_plans = [\"INTUNE_A\"] }}\n    \"AAD_PREMIUM\" = {aad_premium}\n  }}\n}}\n"
+        );
+        std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    };
+    write("{}");
     let writes_before = writes(&graph);
     ws.ok(&[
         "import",
@@ -240,16 +248,22 @@ fn imported_direct_licences_are_readable_and_plan_empty() {
     assert_eq!(values["id"], LEE);
     assert_eq!(
         values["licenses"],
-        json!({"EMS": {"disabled_plans": ["INTUNE_A"], "enabled_plans": null}}),
-        "only the direct licence, by name"
+        json!({
+            "AAD_PREMIUM": {"disabled_plans": null, "enabled_plans": null},
+            "EMS": {"disabled_plans": ["INTUNE_A"], "enabled_plans": null}
+        }),
+        "only the direct licences, by name"
     );
-    let output = ws.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
+    for aad_premium in ["{}", "{ disabled_plans = [] }"] {
+        write(aad_premium);
+        let output = ws.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{aad_premium}: {}",
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
     assert_eq!(writes(&graph), writes_before, "importing writes nothing");
 }
 

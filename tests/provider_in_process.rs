@@ -890,6 +890,88 @@ async fn a_users_direct_licences_import_by_identity() {
     assert_eq!(h.writes(), 0);
 }
 
+/// A `user_id` only known at apply plans an update, not a replacement (which would remove
+/// the licences first); at apply, another user is refused and nothing is written.
+#[tokio::test]
+async fn a_user_id_known_only_at_apply_is_checked_then() {
+    const USER_RESOURCE: &str = "entra_user_license_assignment";
+    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
+    let h = Harness::start().await;
+    let mut client = h.server.provider();
+    let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
+    let status = terraform_provider_entra::graph::http_client()
+        .post(format!("{}/_emulator/users/{LEE}/licenses", h.emulator.base_url()))
+        .json(&every_plan)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let schemas = client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let ty = implied_type(schemas.resource_schemas[USER_RESOURCE].block.as_ref().unwrap());
+    let imported = client
+        .import_resource_state(proto::import_resource_state::Request {
+            type_name: USER_RESOURCE.into(),
+            id: LEE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let prior = value(imported.imported_resources[0].state.as_ref(), &ty);
+    let mut config = prior.clone();
+    for computed in ["id", "effective_licenses", "graph_disabled_plan_ids"] {
+        config.set(computed, Value::Null);
+    }
+    config.set("user_id", Value::unknown());
+    let mut proposed = prior.clone();
+    proposed.set("user_id", Value::unknown());
+    let planned = client
+        .plan_resource_change(proto::plan_resource_change::Request {
+            type_name: USER_RESOURCE.into(),
+            prior_state: dynamic(&prior, &ty),
+            proposed_new_state: dynamic(&proposed, &ty),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(errors(&planned.diagnostics).is_empty(), "{:?}", planned.diagnostics);
+    assert!(planned.requires_replace.is_empty(), "an update, not a replacement");
+
+    // At apply, user_id turns out to be Adele.
+    let mut final_plan = value(planned.planned_state.as_ref(), &ty);
+    final_plan.set("user_id", Value::string("adele@contoso.example"));
+    config.set("user_id", Value::string("adele@contoso.example"));
+    let applied = client
+        .apply_resource_change(proto::apply_resource_change::Request {
+            type_name: USER_RESOURCE.into(),
+            prior_state: dynamic(&prior, &ty),
+            planned_state: dynamic(&final_plan, &ty),
+            config: dynamic(&config, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let found = errors(&applied.diagnostics);
+    assert!(
+        found.len() == 1 && found[0].starts_with("User ID Names Another User"),
+        "{found:?}"
+    );
+    assert_eq!(
+        value(applied.new_state.as_ref(), &ty),
+        prior,
+        "the state stays as it was"
+    );
+    assert_eq!(h.writes(), 0, "nothing written to either user");
+}
+
 /// MoveResourceState as Terraform 1.8+ sends it for `moved` from `azuread_group_license`,
 /// to a provider it has not configured.
 async fn move_from_azuread(server: &InProcess, type_name: &str, state: &Json) -> proto::move_resource_state::Response {

@@ -204,10 +204,11 @@ async fn a_direct_removal_whose_answer_was_lost_is_done() {
         lost_response_status: 504,
         ..Realism::default()
     });
-    let written = tenant
+    let (written, object_id) = tenant
         .write_direct(&cancel, &user(0), &managed, &Managed::default())
         .await;
     assert!(matches!(written, Written::Done(_)), "{written:?}");
+    assert_eq!(object_id, Some(user(0)));
     let posts: Vec<u16> = emulator
         .requests()
         .iter()

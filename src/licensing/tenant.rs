@@ -128,36 +128,40 @@ impl Tenant {
     /// was carried out (a lost answer) can be refused for a change that is already made
     /// ("User does not have a corresponding license."): when a refusal leaves the user as
     /// planned, the write is done.
+    /// Also returns the user's object ID once read.
     pub async fn write_direct(
         &self,
         cancel: &CancellationToken,
         user_id: &str,
         managed_before: &BTreeSet<Guid>,
         planned: &Managed,
-    ) -> Written {
-        let current = match self.graph.user(cancel, user_id).await {
-            Ok(Some(user)) => direct_licenses(&user),
-            Ok(None) => return Written::Gone,
-            Err(e) => return Written::Unreadable(e),
+    ) -> (Written, Option<String>) {
+        let (current, object_id) = match self.graph.user(cancel, user_id).await {
+            Ok(Some(user)) => (direct_licenses(&user), Some(user.id)),
+            Ok(None) => return (Written::Gone, None),
+            Err(e) => return (Written::Unreadable(e), None),
         };
         let Some(change) = license_change(managed_before, planned, &current) else {
-            return Written::Done(BTreeSet::new());
+            return (Written::Done(BTreeSet::new()), object_id);
         };
         let removed = change.remove.iter().filter_map(|s| Guid::parse(s)).collect();
-        match self
+        let written = match self
             .graph
             .assign_user_licenses(cancel, user_id, &change.add, &change.remove)
             .await
         {
             Ok(()) => Written::Done(removed),
             Err(e) if e.is_not_found() => Written::Gone,
+            // Stopped on its way: Graph may or may not have made it; nothing to read now.
+            Err(GraphError::Cancelled) => Written::Refused(GraphError::Cancelled),
             Err(refused) => match self.graph.user(cancel, user_id).await {
                 Ok(Some(user)) if license_change(managed_before, planned, &direct_licenses(&user)).is_none() => {
                     Written::Done(removed)
                 }
                 _ => Written::Refused(refused),
             },
-        }
+        };
+        (written, object_id)
     }
 
     /// The write lock of one group.

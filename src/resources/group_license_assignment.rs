@@ -42,19 +42,23 @@ use async_trait::async_trait;
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, graph_warning, group_not_found};
 use crate::graph::GraphError;
 use crate::graph::models::{Group, SubscribedSku};
-use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, plan_names};
-use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, sends_nothing};
+use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku};
+use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, sends_nothing, without_added};
 use crate::licensing::processing::{self, Expectation, Waited};
 use crate::licensing::review::{self, Intended, Review};
 use crate::licensing::tenant::Written;
 use crate::licensing::{Guid, Tenant};
 use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
+use crate::resources::license_map::{
+    self, EffectiveLicense, LicenseConfig, describe_held, effective, effective_licenses_attribute, graph_added_record,
+    license_config, licenses_attribute, written_alike,
+};
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
     Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, ListRequest,
-    ListResource, Listed, MoveRequest, Nesting, PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf,
-    TfType, Type, UpdateRequest,
+    ListResource, Listed, MoveRequest, PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type,
+    UpdateRequest,
 };
 
 /// How long create, update and delete wait for processing unless `timeouts` says otherwise.
@@ -80,29 +84,14 @@ fn schema() -> Schema {
                 .required()
                 .requires_replace()
                 .description("Object ID of a security group, or of a Microsoft 365 group with `securityEnabled = true`. Changing it replaces the resource."),
-            Attribute::nested(
-                "licenses",
-                Nesting::Map,
-                vec![
-                    Attribute::new("disabled_plans", Type::set(Type::String))
-                        .optional()
-                        .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does, and the plan treats the two alike (no change shown when only that differs from state); import and refresh write it out only when plans are disabled."),
-                    Attribute::new("enabled_plans", Type::set(Type::String)).optional().description(
-                        "An allow-list instead: every other plan of the SKU is switched off, including plans Microsoft adds later. Conflicts with `disabled_plans`.",
-                    ),
-                ],
-            )
-            .required()
-            .description("The licences, keyed by the SKU's part number (e.g. `SPE_E5`) or its SKU ID (GUID)."),
+            licenses_attribute("group"),
             Attribute::bool("exclusive")
                 .optional()
                 .description("When `true`, SKUs on the group that are not listed in `licenses` are removed. Default `false`: other SKUs are left alone."),
             Attribute::bool("wait_for_processing").optional().description(
                 "Wait until the group's licence processing is complete, then report member licence errors (default `true`).",
             ),
-            Attribute::new("effective_licenses", BTreeMap::<String, EffectiveLicense>::tf_type()).computed().description(
-                "Per key of `licenses`: the resolved `sku_id`, `sku_part_number`, `disabled_plan_ids` (exactly what is sent to Graph) and the same plans by name (`disabled_plans`).",
-            ),
+            effective_licenses_attribute(),
             Attribute::new("graph_disabled_plan_ids", BTreeMap::<String, SetOf<String>>::tf_type())
                 .computed()
                 .description("Per key of `licenses`: service plan IDs that Graph disabled on its own in addition to `disabled_plan_ids` when the licence was assigned (trial and viral SKUs do this). They are not drift."),
@@ -144,26 +133,6 @@ model! {
 }
 
 model! {
-    /// One licence as written.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct LicenseConfig {
-        pub disabled_plans: Attr<SetOf<String>>,
-        pub enabled_plans: Attr<SetOf<String>>,
-    }
-}
-
-model! {
-    /// One licence as sent to Graph.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct EffectiveLicense {
-        pub sku_id: String,
-        pub sku_part_number: String,
-        pub disabled_plan_ids: SetOf<String>,
-        pub disabled_plans: SetOf<String>,
-    }
-}
-
-model! {
     /// The resource's identity (Terraform 1.12+).
     #[derive(Clone, Debug, Default, PartialEq)]
     pub struct GroupIdentity {
@@ -174,122 +143,31 @@ model! {
 impl GroupLicenseAssignmentModel {
     /// The licences as written, or `None` while any part is unknown.
     fn license_requests(&self) -> Option<BTreeMap<String, LicenseRequest>> {
-        let known_list = |list: &Attr<SetOf<String>>| match list {
-            Attr::Unknown => None,
-            Attr::Null => Some(None),
-            Attr::Known(items) => Some(Some(items.0.clone())),
-        };
-        self.licenses
-            .known()?
-            .iter()
-            .map(|(key, license)| {
-                let request = LicenseRequest {
-                    disabled: known_list(&license.disabled_plans)?,
-                    enabled: known_list(&license.enabled_plans)?,
-                };
-                Some((key.clone(), request))
-            })
-            .collect()
+        license_map::license_requests(&self.licenses)
     }
 
     /// The licences this state manages, by key, from `effective_licenses`.
     fn resolved(&self) -> BTreeMap<String, ResolvedLicense> {
-        let guids = |ids: &SetOf<String>| ids.0.iter().filter_map(|p| Guid::parse(p)).collect();
-        self.effective_licenses
-            .known()
-            .into_iter()
-            .flatten()
-            .filter_map(|(key, e)| {
-                let license = ResolvedLicense {
-                    sku_id: Guid::parse(&e.sku_id)?,
-                    sku_part_number: e.sku_part_number.clone(),
-                    disabled_plan_ids: guids(&e.disabled_plan_ids),
-                };
-                Some((key.clone(), license))
-            })
-            .collect()
+        license_map::resolved(&self.effective_licenses)
     }
 
     /// What this state manages (nothing while `effective_licenses` is unknown).
     fn managed(&self) -> Managed {
-        Managed {
-            licenses: self
-                .resolved()
-                .into_values()
-                .map(|l| (l.sku_id, l.disabled_plan_ids))
-                .collect(),
-            exclusive: self.exclusive.known() == Some(&true),
-        }
+        license_map::managed(&self.effective_licenses, &self.exclusive)
     }
 
     /// Per SKU, the plans Graph disabled on its own (see the module docs).
     fn graph_added(&self) -> Licenses {
-        let added = self.graph_disabled_plan_ids.known();
-        self.resolved()
-            .into_iter()
-            .map(|(key, license)| {
-                let plans = added
-                    .and_then(|a| a.get(&key))
-                    .map(|ids| ids.0.iter().filter_map(|p| Guid::parse(p)).collect());
-                (license.sku_id, plans.unwrap_or_default())
-            })
-            .collect()
+        license_map::graph_added(&self.effective_licenses, &self.graph_disabled_plan_ids)
     }
 
     /// Records, per key, the plans `seen` disables beyond what this state sent.
     fn record_graph_added(&mut self, seen: &Licenses) {
-        let added = self
-            .resolved()
-            .into_iter()
-            .map(|(key, license)| {
-                let extra = seen
-                    .get(&license.sku_id)
-                    .map(|held| {
-                        held.difference(&license.disabled_plan_ids)
-                            .map(Guid::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (key, SetOf(extra))
-            })
-            .collect();
-        self.graph_disabled_plan_ids = Attr::Known(added);
+        self.graph_disabled_plan_ids = graph_added_record(&self.effective_licenses, seen);
     }
 
     fn timeout(&self, operation: Operation) -> Duration {
         Timeouts::limit(&self.timeouts, operation, DEFAULT_TIMEOUT)
-    }
-}
-
-fn effective(
-    resolved: &BTreeMap<String, ResolvedLicense>,
-    skus: &[SubscribedSku],
-) -> BTreeMap<String, EffectiveLicense> {
-    resolved
-        .iter()
-        .map(|(key, r)| {
-            let license = EffectiveLicense {
-                sku_id: r.sku_id.to_string(),
-                sku_part_number: r.sku_part_number.clone(),
-                disabled_plan_ids: SetOf(r.disabled_plan_ids.iter().map(Guid::to_string).collect()),
-                disabled_plans: SetOf(plan_names(find_sku(r.sku_id.as_str(), skus), &r.disabled_plan_ids)),
-            };
-            (key.clone(), license)
-        })
-        .collect()
-}
-
-/// A licence written as a person would: disabled plans by name, left out when there are
-/// none (`"SKU" = {}`, the most common way to write it).
-fn license_config(sku: Option<&SubscribedSku>, disabled: &BTreeSet<Guid>) -> LicenseConfig {
-    let disabled_plans = if disabled.is_empty() {
-        Attr::Null
-    } else {
-        Attr::Known(SetOf(plan_names(sku, disabled)))
-    };
-    LicenseConfig {
-        disabled_plans,
-        enabled_plans: Attr::Null,
     }
 }
 
@@ -299,74 +177,15 @@ fn license_config(sku: Option<&SubscribedSku>, disabled: &BTreeSet<Guid>) -> Lic
 /// `graph_added` are the plans Graph disabled on its own: they stay out of `licenses`.
 fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: &[SubscribedSku]) -> Model {
     let before = state.resolved();
-    let held = as_held(&before, &without(current, graph_added), state.managed().exclusive, skus);
-    let mut written = state.licenses.into_known().unwrap_or_default();
-    let licenses = held
-        .iter()
-        .map(|(key, license)| {
-            let unchanged = before.get(key) == Some(license);
-            let config = match written.remove(key) {
-                Some(config) if unchanged => config,
-                _ => license_config(find_sku(license.sku_id.as_str(), skus), &license.disabled_plan_ids),
-            };
-            (key.clone(), config)
-        })
-        .collect();
-    state.licenses = Attr::Known(licenses);
-    state.effective_licenses = Attr::Known(effective(&held, skus));
+    let held = as_held(
+        &before,
+        &without_added(current, graph_added),
+        state.managed().exclusive,
+        skus,
+    );
+    (state.licenses, state.effective_licenses) = describe_held(&before, &held, state.licenses, skus);
     state.record_graph_added(current);
     state
-}
-
-/// True when two writings of `licenses` differ at most in leaving `disabled_plans` out
-/// where the other writes `[]` (both mean "no plan disabled"). Keys, plan names and
-/// `enabled_plans` must be written exactly alike: another spelling is a visible change.
-///
-/// Planning the prior value of the whole `licenses` attribute is the one equivalence
-/// every Terraform since 1.0 accepts for a non-computed attribute (`plan_valid.go`: the
-/// planned value equals the prior one and both it and the configuration are non-null),
-/// and it returns before Terraform 1.0.0–1.0.5 inspect the nested map's elements, which
-/// panics there ("value is not an object").
-fn written_alike(
-    prior: &Attr<BTreeMap<String, LicenseConfig>>,
-    config: &Attr<BTreeMap<String, LicenseConfig>>,
-) -> bool {
-    fn disabled(list: &Attr<SetOf<String>>) -> Option<BTreeSet<&String>> {
-        match list {
-            Attr::Unknown => None,
-            Attr::Null => Some(BTreeSet::new()),
-            Attr::Known(items) => Some(items.0.iter().collect()),
-        }
-    }
-    fn enabled(list: &Attr<SetOf<String>>) -> Option<Option<BTreeSet<&String>>> {
-        match list {
-            Attr::Unknown => None,
-            Attr::Null => Some(None),
-            Attr::Known(items) => Some(Some(items.0.iter().collect())),
-        }
-    }
-    let (Some(prior), Some(config)) = (prior.known(), config.known()) else {
-        return false;
-    };
-    prior.len() == config.len()
-        && prior.iter().zip(config).all(|((prior_key, p), (config_key, c))| {
-            prior_key == config_key
-                && disabled(&p.disabled_plans).is_some_and(|d| disabled(&c.disabled_plans) == Some(d))
-                && enabled(&p.enabled_plans).is_some_and(|e| enabled(&c.enabled_plans) == Some(e))
-        })
-}
-
-/// `current` less, per SKU, the plans Graph disabled on its own.
-fn without(current: &Licenses, added: &Licenses) -> Licenses {
-    current
-        .iter()
-        .map(|(sku, held)| {
-            let own = added
-                .get(sku)
-                .map_or_else(|| held.clone(), |a| held.difference(a).cloned().collect());
-            (sku.clone(), own)
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -732,53 +551,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         {
             diags.push(diagnostics::invalid_group_id(group_id));
         }
-        if let Some(licenses) = config.licenses.known() {
-            if licenses.is_empty() {
-                diags.attribute_error(
-                    AttributePath::attr("licenses"),
-                    "No Licenses",
-                    "List at least one licence; to remove every licence, destroy the resource.",
-                );
-            }
-            for (key, license) in licenses {
-                let path = AttributePath::attr("licenses").key(key);
-                if Guid::is_malformed(key) {
-                    diags.attribute_error(
-                        path.clone(),
-                        "Malformed SKU ID",
-                        format!("{key:?} looks like a SKU ID but is not a valid GUID."),
-                    );
-                }
-                if license.disabled_plans.known().is_some() && license.enabled_plans.known().is_some() {
-                    diags.attribute_error(
-                        path.clone(),
-                        "Conflicting Plan Lists",
-                        "Set disabled_plans or enabled_plans, not both: enabled_plans already disables every plan it does not list.",
-                    );
-                }
-                for (attribute, list) in [
-                    ("disabled_plans", &license.disabled_plans),
-                    ("enabled_plans", &license.enabled_plans),
-                ] {
-                    // Terraform can place a diagnostic on the licence, not inside its lists.
-                    for plan in list.known().map(|l| l.0.as_slice()).unwrap_or_default() {
-                        if plan.trim().is_empty() {
-                            diags.attribute_error(
-                                path.clone(),
-                                "Empty Service Plan Name",
-                                format!("{attribute} of licenses[{key:?}] holds an empty string; remove it, or write a plan's servicePlanName or servicePlanId."),
-                            );
-                        } else if Guid::is_malformed(plan) {
-                            diags.attribute_error(
-                                path.clone(),
-                                "Malformed Service Plan ID",
-                                format!("{plan:?} in {attribute} of licenses[{key:?}] looks like a service plan ID but is not a valid GUID."),
-                            );
-                        }
-                    }
-                }
-            }
-        }
+        license_map::validate_licenses(&config.licenses, "group", diags);
         Timeouts::validate(&config.timeouts, diags);
     }
 
@@ -798,24 +571,10 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             planned.effective_licenses = Attr::Unknown;
             return;
         };
-        let Some(skus) = tenant
-            .subscribed_skus(&ctx.cancel)
-            .await
-            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
-        else {
+        let Some((skus, resolved)) = license_map::resolve(ctx, tenant, &requests, diags).await else {
             return;
         };
-        let resolution = catalog::resolve(&requests, &skus);
-        diags.extend(
-            resolution
-                .problems
-                .iter()
-                .map(|(key, p)| diagnostics::license_problem(key, p)),
-        );
-        let Some(resolved) = resolution.complete() else {
-            return;
-        };
-        planned.effective_licenses = Attr::Known(effective(resolved, &skus));
+        planned.effective_licenses = Attr::Known(effective(&resolved, &skus));
         let wanted = planned.managed();
         let before = request.prior.as_ref().map(Model::managed);
         if let (Some(prior), Some(before)) = (&request.prior, &before)
@@ -836,7 +595,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             let intended = Intended {
                 managed_before: &managed_before,
                 wanted: &wanted,
-                resolved,
+                resolved: &resolved,
                 skus: &skus,
             };
             check_group(ctx, tenant, group_id, &intended, diags).await;

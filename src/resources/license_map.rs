@@ -23,7 +23,7 @@ pub fn licenses_attribute(holder: &str) -> Attribute {
         vec![
             Attribute::new("disabled_plans", Type::set(Type::String))
                 .optional()
-                .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does; import and refresh write it out only when plans are disabled."),
+                .description("Service plans to switch off, by `servicePlanName` or `servicePlanId`. Left out, it means none, as `[]` does, and the plan treats the two alike (no change shown when only that differs from state); import and refresh write it out only when plans are disabled."),
             Attribute::new("enabled_plans", Type::set(Type::String)).optional().description(
                 "An allow-list instead: every other plan of the SKU is switched off, including plans Microsoft adds later. Conflicts with `disabled_plans`.",
             ),
@@ -116,6 +116,43 @@ pub fn managed(effective: &EffectiveMap, exclusive: &Attr<bool>) -> Managed {
     }
 }
 
+/// The `graph_disabled_plan_ids` value: per key, plans Graph disabled on its own.
+pub type GraphAddedMap = Attr<BTreeMap<String, SetOf<String>>>;
+
+/// Per SKU, the plans Graph disabled on its own, as a state records them.
+pub fn graph_added(effective: &EffectiveMap, recorded: &GraphAddedMap) -> Licenses {
+    let recorded = recorded.known();
+    resolved(effective)
+        .into_iter()
+        .map(|(key, license)| {
+            let plans = recorded
+                .and_then(|a| a.get(&key))
+                .map(|ids| ids.0.iter().filter_map(|p| Guid::parse(p)).collect());
+            (license.sku_id, plans.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Per key, the plans `seen` disables beyond what `effective` sent: the
+/// `graph_disabled_plan_ids` to record after a write or a read.
+pub fn graph_added_record(effective: &EffectiveMap, seen: &Licenses) -> GraphAddedMap {
+    let added = resolved(effective)
+        .into_iter()
+        .map(|(key, license)| {
+            let extra = seen
+                .get(&license.sku_id)
+                .map(|held| {
+                    held.difference(&license.disabled_plan_ids)
+                        .map(Guid::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (key, SetOf(extra))
+        })
+        .collect();
+    Attr::Known(added)
+}
+
 /// `effective_licenses` for resolved licences.
 pub fn effective(
     resolved: &BTreeMap<String, ResolvedLicense>,
@@ -172,6 +209,41 @@ pub fn describe_held(
         })
         .collect();
     (Attr::Known(licenses), Attr::Known(effective(held, skus)))
+}
+
+/// True when two writings of `licenses` differ at most in leaving `disabled_plans` out
+/// where the other writes `[]` (both mean "no plan disabled"). Keys, plan names and
+/// `enabled_plans` must be written exactly alike: another spelling is a visible change.
+///
+/// Planning the prior value of the whole `licenses` attribute is the one equivalence
+/// every Terraform since 1.0 accepts for a non-computed attribute (`plan_valid.go`: the
+/// planned value equals the prior one and both it and the configuration are non-null),
+/// and it returns before Terraform 1.0.0–1.0.5 inspect the nested map's elements, which
+/// panics there ("value is not an object").
+pub fn written_alike(prior: &LicenseMap, config: &LicenseMap) -> bool {
+    fn disabled(list: &Attr<SetOf<String>>) -> Option<BTreeSet<&String>> {
+        match list {
+            Attr::Unknown => None,
+            Attr::Null => Some(BTreeSet::new()),
+            Attr::Known(items) => Some(items.0.iter().collect()),
+        }
+    }
+    fn enabled(list: &Attr<SetOf<String>>) -> Option<Option<BTreeSet<&String>>> {
+        match list {
+            Attr::Unknown => None,
+            Attr::Null => Some(None),
+            Attr::Known(items) => Some(Some(items.0.iter().collect())),
+        }
+    }
+    let (Some(prior), Some(config)) = (prior.known(), config.known()) else {
+        return false;
+    };
+    prior.len() == config.len()
+        && prior.iter().zip(config).all(|((prior_key, p), (config_key, c))| {
+            prior_key == config_key
+                && disabled(&p.disabled_plans).is_some_and(|d| disabled(&c.disabled_plans) == Some(d))
+                && enabled(&p.enabled_plans).is_some_and(|e| enabled(&c.enabled_plans) == Some(e))
+        })
 }
 
 /// The static checks of `licenses` (before the provider is configured): not empty, SKU

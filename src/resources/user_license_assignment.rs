@@ -45,7 +45,7 @@ use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::resources::license_map::{
     self, EffectiveLicense, LicenseConfig, by_sku, describe_held, effective, effective_licenses_attribute,
-    license_requests, licenses_attribute,
+    graph_added_record, license_requests, licenses_attribute, written_alike,
 };
 use crate::tfplugin::{
     Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, PlanRequest,
@@ -127,36 +127,12 @@ impl UserLicenseAssignmentModel {
 
     /// Per SKU, the plans Graph disabled on its own.
     fn graph_added(&self) -> Licenses {
-        let added = self.graph_disabled_plan_ids.known();
-        self.resolved()
-            .into_iter()
-            .map(|(key, license)| {
-                let plans = added
-                    .and_then(|a| a.get(&key))
-                    .map(|ids| ids.0.iter().filter_map(|p| Guid::parse(p)).collect());
-                (license.sku_id, plans.unwrap_or_default())
-            })
-            .collect()
+        license_map::graph_added(&self.effective_licenses, &self.graph_disabled_plan_ids)
     }
 
     /// Records, per key, the plans `seen` disables beyond what this state sent.
     fn record_graph_added(&mut self, seen: &Licenses) {
-        let added = self
-            .resolved()
-            .into_iter()
-            .map(|(key, license)| {
-                let extra = seen
-                    .get(&license.sku_id)
-                    .map(|held| {
-                        held.difference(&license.disabled_plan_ids)
-                            .map(Guid::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (key, SetOf(extra))
-            })
-            .collect();
-        self.graph_disabled_plan_ids = Attr::Known(added);
+        self.graph_disabled_plan_ids = graph_added_record(&self.effective_licenses, seen);
     }
 
     /// The user's direct licences written into this state, in its own keys.
@@ -298,10 +274,13 @@ async fn apply(
     diags: &mut Diagnostics,
 ) -> Option<Model> {
     let key = state.user_key()?.clone();
-    match tenant
+    let (written, object_id) = tenant
         .write_direct(&ctx.cancel, &key, &managed_before, &state.managed())
-        .await
-    {
+        .await;
+    if let Some(object_id) = object_id {
+        state.id = Attr::Known(object_id);
+    }
+    match written {
         Written::Done(_) => {}
         Written::Gone => {
             diags.push(diagnostics::assignee_not_found(&key));
@@ -319,6 +298,30 @@ async fn apply(
     state.graph_disabled_plan_ids = Attr::Known(BTreeMap::new());
     confirm(ctx, tenant, &mut state, &managed_before, diags).await;
     Some(state)
+}
+
+/// Whether `planned.user_id`, known only now, names the user `prior` manages; an error
+/// otherwise (the plan could not tell, so it planned an update rather than a replacement,
+/// which would have removed the licences first).
+async fn same_user(ctx: &Context, tenant: &Tenant, prior: &Model, planned: &Model, diags: &mut Diagnostics) -> bool {
+    let (Some(user_id), Some(managed)) = (planned.user_id.known(), prior.id.known()) else {
+        return true;
+    };
+    match tenant.graph.user(&ctx.cancel, user_id).await {
+        Ok(Some(user)) if &user.id == managed => true,
+        Ok(Some(user)) => {
+            diags.push(diagnostics::another_user(user_id, &user.id, managed));
+            false
+        }
+        Ok(None) => {
+            diags.push(diagnostics::assignee_not_found(user_id));
+            false
+        }
+        Err(e) => {
+            diags.push(diagnostics::user_unverifiable(&e));
+            false
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -388,28 +391,35 @@ impl Resource<Tenant> for UserLicenseAssignment {
             exclusive: request.config.exclusive.known() == Some(&true),
         };
         let prior = request.prior.as_ref();
+        // With `exclusive` unknown, what the apply removes is not known yet: no checks, and
+        // what Graph disables on its own is left to the apply.
+        let exclusive_unknown = request.config.exclusive.is_unknown();
         let renamed = prior.is_some_and(|p| p.user_id != request.config.user_id);
-        let sends = prior.is_none_or(|p| !sends_nothing(&p.managed(), &wanted));
+        let sends = exclusive_unknown || prior.is_none_or(|p| !sends_nothing(&p.managed(), &wanted));
         match prior {
             // Same SKUs and plans, perhaps spelled differently: keep what is in state.
             Some(prior) if !sends => {
                 planned.effective_licenses = prior.effective_licenses.clone();
                 planned.graph_disabled_plan_ids = prior.graph_disabled_plan_ids.clone();
+                if written_alike(&prior.licenses, &request.config.licenses) {
+                    // `"SKU" = {}` and `{ disabled_plans = [] }` (see `written_alike`).
+                    planned.licenses = prior.licenses.clone();
+                }
             }
             _ => planned.graph_disabled_plan_ids = Attr::Unknown,
         }
         if !sends && !renamed {
             return;
         }
+        // Unknown until apply, the update then checks that it names the same user (a
+        // replacement would take the licences away first).
         let Some(user_id) = request.config.user_id.known() else {
-            if renamed {
-                change.requires_replace.push(AttributePath::attr("user_id"));
-            }
             return;
         };
         let user = match tenant.graph.user(&ctx.cancel, user_id).await {
             Ok(Some(user)) => user,
             Ok(None) => return diags.push(diagnostics::assignee_not_found(user_id)),
+            Err(e) if renamed => return diags.push(diagnostics::user_unverifiable(&e)),
             Err(e) => return diags.push(diagnostics::graph_warning("Unable to Check the User", &e)),
         };
         let managed_before: BTreeSet<Guid> = match prior {
@@ -425,7 +435,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
                 return;
             }
         };
-        if sends {
+        if sends && !exclusive_unknown {
             check_user(&user, &managed_before, &wanted, &resolved, &skus, diags);
         }
     }
@@ -474,6 +484,11 @@ impl Resource<Tenant> for UserLicenseAssignment {
         request: UpdateRequest<Model>,
         diags: &mut Diagnostics,
     ) -> Option<Model> {
+        if request.prior.user_id != request.planned.user_id
+            && !same_user(ctx, tenant, &request.prior, &request.planned, diags).await
+        {
+            return Some(request.prior);
+        }
         let before = request.prior.managed();
         if sends_nothing(&before, &request.planned.managed()) {
             // Only the spelling changed: nothing to send.
@@ -495,6 +510,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
         match tenant
             .write_direct(&ctx.cancel, key, &managed, &Managed::default())
             .await
+            .0
         {
             // A user that is gone holds no licences.
             Written::Done(_) | Written::Gone => {}
@@ -535,9 +551,9 @@ impl Resource<Tenant> for UserLicenseAssignment {
         };
         let mut state = nothing_managed.describe(&direct_licenses(&user), &skus);
         state.id = Attr::Known(user.id.clone());
-        // The user as the import named it, so that a configuration naming the user the
-        // same way plans no change.
-        state.user_id = Attr::Known(id.to_owned());
+        // The user as the import named it (a GUID in Graph's lower case), so that a
+        // configuration naming the user the same way plans no change.
+        state.user_id = Attr::Known(Guid::parse(id).map_or_else(|| id.to_owned(), |g| g.to_string()));
         state.exclusive = Attr::Null;
         Some(state)
     }
