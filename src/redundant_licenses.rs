@@ -272,6 +272,26 @@ impl Selection {
     }
 }
 
+/// The action's plan-time notice of what an invocation would remove.
+pub fn removals_notice(removals: &[PlannedRemoval]) -> Option<Diagnostic> {
+    if removals.is_empty() {
+        return None;
+    }
+    let examples: Vec<String> = removals
+        .iter()
+        .take(5)
+        .map(|r| format!("{} ({})", r.user_principal_name, r.sku_part_number))
+        .collect();
+    Some(Diagnostic::warning(
+        "Direct Licenses To Remove",
+        format!(
+            "Invoked now, the action would remove {} that the group fully covers, for example:\n{}\n\nEach user is checked again just before its removal.",
+            diagnostics::count(removals.len(), "direct licence"),
+            examples.join("\n")
+        ),
+    ))
+}
+
 /// The plan's warning about licences left alone, by reason.
 pub fn kept_warning(kept: &[KeptLicense]) -> Option<Diagnostic> {
     if kept.is_empty() {

@@ -781,7 +781,14 @@ async fn the_redundant_direct_license_removal_action_streams_one_message_per_use
         .await
         .unwrap()
         .into_inner();
-    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    let notices: Vec<&str> = planned.diagnostics.iter().map(|d| d.summary.as_str()).collect();
+    assert_eq!(notices, ["Direct Licenses To Remove", "Direct Licenses Left In Place"]);
+    assert!(errors(&planned.diagnostics).is_empty());
+    assert!(
+        planned.diagnostics[0].detail.contains("remove 2 direct licences"),
+        "{:?}",
+        planned.diagnostics
+    );
     let mut events = client
         .invoke_action(proto::invoke_action::Request {
             action_type: ACTION.into(),
@@ -970,6 +977,43 @@ async fn a_user_id_known_only_at_apply_is_checked_then() {
         "the state stays as it was"
     );
     assert_eq!(h.writes(), 0, "nothing written to either user");
+}
+
+/// A user deleted outside Terraform: the refresh removes the resource from state.
+#[tokio::test]
+async fn a_vanished_user_leaves_state_on_refresh() {
+    const USER_RESOURCE: &str = "entra_user_license_assignment";
+    let h = Harness::start().await;
+    let mut client = h.server.provider();
+    let schemas = client
+        .get_provider_schema(proto::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let ty = implied_type(schemas.resource_schemas[USER_RESOURCE].block.as_ref().unwrap());
+    let gone = "f0000000-0000-4000-8000-000000000404";
+    let mut state = Value::object(
+        schemas.resource_schemas[USER_RESOURCE]
+            .block
+            .as_ref()
+            .unwrap()
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), Value::Null)),
+    );
+    state.set("id", Value::string(gone));
+    state.set("user_id", Value::string(gone));
+    let read = client
+        .read_resource(proto::read_resource::Request {
+            type_name: USER_RESOURCE.into(),
+            current_state: dynamic(&state, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert!(value(read.new_state.as_ref(), &ty).is_null(), "removed from state");
 }
 
 /// MoveResourceState as Terraform 1.8+ sends it for `moved` from `azuread_group_license`,

@@ -10,15 +10,17 @@
 //! }
 //! ```
 //! Invoke it with `terraform apply -invoke=action.entra_redundant_direct_license_removal.sales`.
-//! It surveys when invoked (there is no plan-time list to keep, unlike the resource),
-//! sends one progress message per user, and ends with the diagnostics.
+//! Its plan shows, as warnings, what an invocation would remove and leave alone; the
+//! invocation surveys again (an action keeps no state, so the plan-time list cannot bind
+//! it; each user is re-checked before removal anyway), sends one progress message per
+//! user, and ends with the diagnostics.
 
 use async_trait::async_trait;
 
 use crate::licensing::Tenant;
 use crate::licensing::redundancy::{self, DirectLicense};
 use crate::model;
-use crate::redundant_licenses::{Inputs, input_attributes, kept_warning, outcome_diagnostics};
+use crate::redundant_licenses::{Inputs, input_attributes, kept_warning, outcome_diagnostics, removals_notice};
 use crate::tfplugin::{Action, Attr, Context, Diagnostics, Progress, Schema, SetOf};
 
 /// The action.
@@ -65,8 +67,24 @@ impl Action<Tenant> for RedundantDirectLicenseRemovalAction {
         config.inputs().validate(diags);
     }
 
-    async fn plan(&self, _ctx: &Context, _tenant: Option<&Tenant>, config: &Config, diags: &mut Diagnostics) {
+    /// Lists, as the plan's warnings, what the invocation would remove and leave alone if
+    /// the tenant stays as it is (the invocation surveys again: an action has no state to
+    /// hold a plan-time list).
+    async fn plan(&self, ctx: &Context, tenant: Option<&Tenant>, config: &Config, diags: &mut Diagnostics) {
         config.inputs().validate(diags);
+        let Some(tenant) = tenant.filter(|_| !diags.has_errors()) else {
+            return;
+        };
+        let Some(selection) = config.inputs().selection(ctx, tenant, diags).await else {
+            return;
+        };
+        let Some(survey) = selection.survey(ctx, tenant, diags).await else {
+            return;
+        };
+        let removals: Vec<_> = survey.removable.iter().map(|l| selection.planned(l)).collect();
+        diags.extend(removals_notice(&removals));
+        let kept: Vec<_> = survey.kept.iter().map(|(l, why)| selection.kept(l, why)).collect();
+        diags.extend(kept_warning(&kept));
     }
 
     async fn invoke(
