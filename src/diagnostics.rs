@@ -362,6 +362,17 @@ pub fn assign_failed(error: &GraphError, keys: &[(Guid, String)], skus: &[Subscr
     }
 }
 
+/// A `sku` filter that can name no SKU: empty, or a malformed GUID.
+pub fn invalid_sku_filter(sku: &str) -> Option<Diagnostic> {
+    (sku.trim().is_empty() || Guid::is_malformed(sku)).then(|| {
+        Diagnostic::error(
+            "Invalid SKU",
+            format!("{sku:?} is neither a SKU part number (e.g. \"SPE_E5\") nor a SKU ID (a GUID). Leave `sku` out to list the groups holding any SKU."),
+        )
+        .at(AttributePath::attr("sku"))
+    })
+}
+
 /// `user_id` is neither an object ID nor a user principal name.
 pub fn invalid_user_id(value: &str) -> Diagnostic {
     Diagnostic::error(

@@ -127,14 +127,8 @@ impl DataSource<Tenant> for LicensedGroups {
     }
 
     async fn validate(&self, _ctx: &Context, config: &Model, diags: &mut Diagnostics) {
-        if let Some(sku) = config.sku.known()
-            && (sku.trim().is_empty() || Guid::is_malformed(sku))
-        {
-            diags.attribute_error(
-                AttributePath::attr("sku"),
-                "Invalid SKU",
-                format!("{sku:?} is neither a SKU part number (e.g. \"SPE_E5\") nor a SKU ID (a GUID). Leave `sku` out to list the groups holding any SKU."),
-            );
+        if let Some(sku) = config.sku.known() {
+            diags.extend(crate::diagnostics::invalid_sku_filter(sku));
         }
     }
 

@@ -169,7 +169,7 @@ impl Provider for EntraProvider {
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResourceHandler<Tenant>>> {
         vec![Arc::new(
-            crate::resources::group_license_assignment::GroupLicenseAssignmentList,
+            crate::resources::group_license_assignment_list::GroupLicenseAssignmentList,
         )]
     }
 

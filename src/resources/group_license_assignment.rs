@@ -56,9 +56,8 @@ use crate::resources::license_map::{
 };
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
-    Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, ListRequest,
-    ListResource, Listed, MoveRequest, PlanRequest, PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type,
-    UpdateRequest,
+    Attr, Attribute, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, MoveRequest, PlanRequest,
+    PlannedChange, ReadOutcome, Resource, Schema, SetOf, TfType, Type, UpdateRequest,
 };
 
 /// How long create, update and delete wait for processing unless `timeouts` says otherwise.
@@ -324,6 +323,31 @@ fn respelled(mut state: Model, skus: &[SubscribedSku]) -> Model {
     state.licenses = Attr::Known(licenses);
     state.effective_licenses = Attr::Known(effective(&resolved, skus));
     state.graph_disabled_plan_ids = Attr::Known(resolved.keys().map(|k| (k.clone(), SetOf(Vec::new()))).collect());
+    state
+}
+
+/// Everything `group` holds, as import writes it (and the list resource shows it): keyed
+/// by part number, plans by name (`describe` with nothing managed), the processing state
+/// as read, member errors not read yet (null).
+pub(crate) fn imported_state(group: &Group, skus: &[SubscribedSku]) -> Model {
+    let nothing_managed = Model {
+        effective_licenses: Attr::Known(BTreeMap::new()),
+        exclusive: Attr::Known(true),
+        ..Model::default()
+    };
+    let held = current_licenses(&group.assigned_licenses);
+    let mut state = describe(nothing_managed, &held, &Licenses::new(), skus);
+    let id = group.id.to_ascii_lowercase();
+    state.id = Attr::Known(id.clone());
+    state.group_id = Attr::Known(id);
+    state.exclusive = Attr::Null;
+    state.license_processing_state = Attr::Known(
+        group
+            .license_processing_state
+            .as_ref()
+            .and_then(|p| p.state.clone())
+            .unwrap_or_default(),
+    );
     state
 }
 
@@ -740,17 +764,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             .subscribed_skus(&ctx.cancel)
             .await
             .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
-        // Everything the group holds, under part numbers: `describe` with nothing managed.
-        let nothing_managed = Model {
-            effective_licenses: Attr::Known(BTreeMap::new()),
-            exclusive: Attr::Known(true),
-            ..Model::default()
-        };
-        let held = current_licenses(&group.assigned_licenses);
-        let mut state = describe(nothing_managed, &held, &Licenses::new(), &skus);
-        state.id = Attr::Known(group.id.clone());
-        state.group_id = Attr::Known(group.id.clone());
-        state.exclusive = Attr::Null;
+        let mut state = imported_state(&group, &skus);
         state.wait_for_processing = Attr::Known(false);
         after_apply(ctx, tenant, &group_id, Operation::Import, None, &mut state, diags).await;
         state.wait_for_processing = Attr::Null;
@@ -779,175 +793,6 @@ impl Resource<Tenant> for GroupLicenseAssignment {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// List resource (terraform query, Terraform 1.14+)
-// ---------------------------------------------------------------------------------------
-
-/// The list resource `entra_group_license_assignment`: groups holding licences, as
-/// identities (`group_id`) with their display names and, when asked, the state import
-/// would write. Graph: `GET /subscribedSkus` (once per provider process), then the
-/// advanced queries of [`crate::graph::GraphClient::groups_holding`] (one `$batch` per 20
-/// SKUs, one request per further page of 999), or with `with_member_license_errors`
-/// `GET /groups?$filter=hasMembersWithLicenseErrors eq true` (paged). The display-name
-/// prefix filters the groups read. Listed objects leave the member-error attributes null
-/// (reading them costs requests per group; import and apply read them).
-pub struct GroupLicenseAssignmentList;
-
-model! {
-    /// The `config` block of a `list "entra_group_license_assignment"` block.
-    #[derive(Clone, Debug, Default, PartialEq)]
-    pub struct GroupLicenseAssignmentListConfig {
-        pub sku: Attr<String>,
-        pub display_name_prefix: Attr<String>,
-        pub with_member_license_errors: Attr<bool>,
-    }
-}
-
-fn list_schema() -> Schema {
-    Schema::new(
-        "Groups that hold licences, to import as `entra_group_license_assignment` (`terraform query`, Terraform 1.14+).",
-        vec![
-            Attribute::string("sku")
-                .optional()
-                .description("Only groups holding this SKU, by part number (e.g. `SPE_E5`) or SKU ID."),
-            Attribute::string("display_name_prefix")
-                .optional()
-                .description("Only groups whose display name starts with this, ignoring case."),
-            Attribute::bool("with_member_license_errors")
-                .optional()
-                .description("When `true`, only groups with members in licence error."),
-        ],
-    )
-}
-
-/// The state a listed group is imported with (member errors not read: null).
-fn listed_state(group: &Group, skus: &[SubscribedSku]) -> Model {
-    let nothing_managed = Model {
-        effective_licenses: Attr::Known(BTreeMap::new()),
-        exclusive: Attr::Known(true),
-        ..Model::default()
-    };
-    let held = current_licenses(&group.assigned_licenses);
-    let mut state = describe(nothing_managed, &held, &Licenses::new(), skus);
-    state.id = Attr::Known(group.id.to_ascii_lowercase());
-    state.group_id = Attr::Known(group.id.to_ascii_lowercase());
-    state.exclusive = Attr::Null;
-    state.license_processing_state = Attr::Known(
-        group
-            .license_processing_state
-            .as_ref()
-            .and_then(|p| p.state.clone())
-            .unwrap_or_default(),
-    );
-    state.members_with_license_errors_count = Attr::Null;
-    state.member_license_errors = Attr::Null;
-    state
-}
-
-#[async_trait]
-impl ListResource<Tenant> for GroupLicenseAssignmentList {
-    type Config = GroupLicenseAssignmentListConfig;
-    type Identity = GroupIdentity;
-    type Object = Model;
-
-    fn type_name(&self) -> &'static str {
-        "entra_group_license_assignment"
-    }
-
-    fn schema(&self) -> Schema {
-        list_schema()
-    }
-
-    async fn validate(&self, _ctx: &Context, config: &GroupLicenseAssignmentListConfig, diags: &mut Diagnostics) {
-        if let Some(sku) = config.sku.known()
-            && (sku.trim().is_empty() || Guid::is_malformed(sku))
-        {
-            diags.attribute_error(
-                AttributePath::attr("sku"),
-                "Invalid SKU",
-                format!("{sku:?} is neither a SKU part number (e.g. \"SPE_E5\") nor a SKU ID (a GUID). Leave `sku` out to list the groups holding any SKU."),
-            );
-        }
-    }
-
-    async fn list(
-        &self,
-        ctx: &Context,
-        tenant: &Tenant,
-        request: ListRequest<GroupLicenseAssignmentListConfig>,
-        diags: &mut Diagnostics,
-    ) -> Vec<Listed<GroupIdentity, Model>> {
-        let config = &request.config;
-        let Some(skus) = tenant
-            .subscribed_skus(&ctx.cancel)
-            .await
-            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
-        else {
-            return Vec::new();
-        };
-        let wanted = match catalog::skus_to_query(config.sku.known().map(String::as_str), &skus) {
-            Ok(wanted) => wanted,
-            Err(detail) => {
-                diags.attribute_error(AttributePath::attr("sku"), "SKU Not Found", detail);
-                return Vec::new();
-            }
-        };
-        let groups = if config.with_member_license_errors.known() == Some(&true) {
-            tenant
-                .graph
-                .groups_with_license_errors(&ctx.cancel)
-                .await
-                .map(|groups| {
-                    groups
-                        .into_iter()
-                        .filter(|g| {
-                            g.assigned_licenses
-                                .iter()
-                                .any(|l| wanted.iter().any(|w| w.eq_ignore_ascii_case(&l.sku_id)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-        } else {
-            tenant.graph.groups_holding(&ctx.cancel, &wanted).await
-        };
-        let groups = match groups {
-            Ok(groups) => groups,
-            Err(e) => {
-                diags.push(graph_error("Unable to List Licensed Groups", &e));
-                return Vec::new();
-            }
-        };
-        let prefix = config
-            .display_name_prefix
-            .known()
-            .map(|p| p.to_lowercase())
-            .unwrap_or_default();
-        let mut found: Vec<Group> = groups
-            .into_iter()
-            .filter(|g| !g.assigned_licenses.is_empty())
-            .filter(|g| {
-                g.display_name
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_lowercase()
-                    .starts_with(&prefix)
-            })
-            .collect();
-        found.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
-        found.truncate(request.limit);
-        found
-            .iter()
-            .map(|group| Listed {
-                identity: GroupIdentity {
-                    group_id: Attr::Known(group.id.to_ascii_lowercase()),
-                },
-                display_name: group.display_name.clone().unwrap_or_else(|| group.id.clone()),
-                object: request.include_resource_object.then(|| listed_state(group, &skus)),
-            })
-            .collect()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -956,10 +801,6 @@ mod tests {
     #[test]
     fn the_model_is_the_schema() {
         assert_eq!(Model::tf_type(), schema().implied_type().without_optional_markers());
-        assert_eq!(
-            GroupLicenseAssignmentListConfig::tf_type(),
-            list_schema().implied_type().without_optional_markers()
-        );
         let identity = GroupLicenseAssignment.identity_schema().unwrap();
         assert_eq!(GroupIdentity::tf_type(), identity.implied_type());
     }
