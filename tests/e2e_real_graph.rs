@@ -174,6 +174,24 @@ fn plans_graph_disables_on_its_own_are_not_drift_but_real_changes_are() {
     );
     apply(&ws);
     assert_eq!(plan(&ws).0, 0);
+    // Adding another SKU sends that SKU only: FLOW_FREE, as Graph extended it, is as
+    // managed and is not posted again.
+    write_config(
+        &ws,
+        &assignment("flow", CONTRACTORS, "    \"FLOW_FREE\" = {}\n    \"EMS\" = {}"),
+    );
+    let before = graph.emulator.requests().len();
+    apply(&ws);
+    let bodies = assign_bodies(&graph, before);
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let posted: Vec<&str> = bodies[0]["addLicenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["skuId"].as_str().unwrap())
+        .collect();
+    assert_eq!(posted, ["efccb6f7-5641-4e0e-bd10-b4976e1bf68e"], "only EMS: {bodies:?}");
+    assert_eq!(plan(&ws).0, 0);
 }
 
 #[test]

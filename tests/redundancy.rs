@@ -205,7 +205,7 @@ async fn a_direct_removal_whose_answer_was_lost_is_done() {
         ..Realism::default()
     });
     let (written, object_id) = tenant
-        .write_direct(&cancel, &user(0), &managed, &Managed::default())
+        .write_direct(&cancel, &user(0), &managed, &Licenses::new(), &Managed::default())
         .await;
     assert!(matches!(written, Written::Done(_)), "{written:?}");
     assert_eq!(object_id, Some(user(0)));

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use std::collections::BTreeSet;
 
-use super::change::{Licenses, Managed, current_licenses, license_change};
+use super::change::{Licenses, Managed, current_licenses, license_change, without_added};
 use super::direct::direct_licenses;
 use super::guid::Guid;
 use crate::graph::models::SubscribedSku;
@@ -73,12 +73,15 @@ impl Tenant {
 
     /// Under the group's lock, sends the one `assignLicense` that takes the group from what
     /// it holds to `planned` (nothing when it is already there); a create that removes
-    /// nothing sends the planned licences without reading the group first.
+    /// nothing sends the planned licences without reading the group first. `graph_added`
+    /// are the plans Graph disabled on its own when the state's licences were assigned:
+    /// they are not a difference to send again.
     pub async fn write(
         &self,
         cancel: &CancellationToken,
         group_id: &str,
         managed_before: &BTreeSet<Guid>,
+        graph_added: &Licenses,
         planned: &Managed,
     ) -> Written {
         let Some(guid) = Guid::parse(group_id) else {
@@ -93,7 +96,7 @@ impl Tenant {
             Licenses::new()
         } else {
             match self.graph.group(cancel, group_id).await {
-                Ok(Some(group)) => current_licenses(&group.assigned_licenses),
+                Ok(Some(group)) => without_added(&current_licenses(&group.assigned_licenses), graph_added),
                 Ok(None) => return Written::Gone,
                 Err(e) => return Written::Unreadable(e),
             }
@@ -128,16 +131,17 @@ impl Tenant {
     /// was carried out (a lost answer) can be refused for a change that is already made
     /// ("User does not have a corresponding license."): when a refusal leaves the user as
     /// planned, the write is done.
-    /// Also returns the user's object ID once read.
+    /// `graph_added` as for [`Tenant::write`]. Also returns the user's object ID once read.
     pub async fn write_direct(
         &self,
         cancel: &CancellationToken,
         user_id: &str,
         managed_before: &BTreeSet<Guid>,
+        graph_added: &Licenses,
         planned: &Managed,
     ) -> (Written, Option<String>) {
         let (current, object_id) = match self.graph.user(cancel, user_id).await {
-            Ok(Some(user)) => (direct_licenses(&user), Some(user.id)),
+            Ok(Some(user)) => (without_added(&direct_licenses(&user), graph_added), Some(user.id)),
             Ok(None) => return (Written::Gone, None),
             Err(e) => return (Written::Unreadable(e), None),
         };
@@ -155,7 +159,14 @@ impl Tenant {
             // Stopped on its way: Graph may or may not have made it; nothing to read now.
             Err(GraphError::Cancelled) => Written::Refused(GraphError::Cancelled),
             Err(refused) => match self.graph.user(cancel, user_id).await {
-                Ok(Some(user)) if license_change(managed_before, planned, &direct_licenses(&user)).is_none() => {
+                Ok(Some(user))
+                    if license_change(
+                        managed_before,
+                        planned,
+                        &without_added(&direct_licenses(&user), graph_added),
+                    )
+                    .is_none() =>
+                {
                     Written::Done(removed)
                 }
                 _ => Written::Refused(refused),

@@ -465,18 +465,26 @@ async fn current_group(
         .or_diagnostic("Unable to Read Group", diags)
 }
 
-/// The shared create/update path: one write, then wait and record.
+/// The shared create/update path (`before`: the prior state of an update): one write,
+/// then wait and record.
 async fn apply(
     ctx: &Context,
     tenant: &Tenant,
-    managed_before: BTreeSet<Guid>,
+    before: Option<&Model>,
     mut state: Model,
     operation: Operation,
     diags: &mut Diagnostics,
 ) -> Option<Model> {
     let group_id = state.group_id.known()?.clone();
     let planned = state.managed();
-    let removed = match tenant.write(&ctx.cancel, &group_id, &managed_before, &planned).await {
+    let managed_before: BTreeSet<Guid> = before
+        .map(|b| b.managed().licenses.into_keys().collect())
+        .unwrap_or_default();
+    let graph_added = before.map(Model::graph_added).unwrap_or_default();
+    let removed = match tenant
+        .write(&ctx.cancel, &group_id, &managed_before, &graph_added, &planned)
+        .await
+    {
         Written::Done(removed) => removed,
         Written::Gone => {
             diags.push(group_not_found(&group_id));
@@ -634,7 +642,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         _config: Model,
         diags: &mut Diagnostics,
     ) -> Option<Model> {
-        apply(ctx, tenant, BTreeSet::new(), planned, Operation::Create, diags).await
+        apply(ctx, tenant, None, planned, Operation::Create, diags).await
     }
 
     async fn read(&self, ctx: &Context, tenant: &Tenant, state: Model, diags: &mut Diagnostics) -> ReadOutcome<Model> {
@@ -704,8 +712,16 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             // to send; the computed values are as planned, i.e. as before.
             return Some(request.planned);
         }
-        let managed_before = before.licenses.into_keys().collect();
-        match apply(ctx, tenant, managed_before, request.planned, Operation::Update, diags).await {
+        match apply(
+            ctx,
+            tenant,
+            Some(&request.prior),
+            request.planned,
+            Operation::Update,
+            diags,
+        )
+        .await
+        {
             Some(state) => Some(state),
             // Nothing was changed in the tenant: keep the prior state.
             None => Some(request.prior),
@@ -718,7 +734,16 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         };
         let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
         // A group that is gone holds no licences: nothing left to remove.
-        let removed = match tenant.write(&ctx.cancel, group_id, &managed, &Managed::default()).await {
+        let removed = match tenant
+            .write(
+                &ctx.cancel,
+                group_id,
+                &managed,
+                &prior.graph_added(),
+                &Managed::default(),
+            )
+            .await
+        {
             Written::Done(removed) => removed,
             Written::Refused(e) => return diags.push(graph_error("Unable to Remove Licenses", &e)),
             Written::Unreadable(e) => return diags.push(graph_error("Unable to Read Group", &e)),

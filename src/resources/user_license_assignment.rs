@@ -265,17 +265,22 @@ async fn confirm(
     diags.push(diagnostics::not_yet_visible("apply"));
 }
 
-/// The shared create/update path: one write, then confirm.
+/// The shared create/update path (`before`: the prior state of an update): one write,
+/// then confirm.
 async fn apply(
     ctx: &Context,
     tenant: &Tenant,
-    managed_before: BTreeSet<Guid>,
+    before: Option<&Model>,
     mut state: Model,
     diags: &mut Diagnostics,
 ) -> Option<Model> {
     let key = state.user_key()?.clone();
+    let managed_before: BTreeSet<Guid> = before
+        .map(|b| b.managed().licenses.into_keys().collect())
+        .unwrap_or_default();
+    let graph_added = before.map(Model::graph_added).unwrap_or_default();
     let (written, object_id) = tenant
-        .write_direct(&ctx.cancel, &key, &managed_before, &state.managed())
+        .write_direct(&ctx.cancel, &key, &managed_before, &graph_added, &state.managed())
         .await;
     if let Some(object_id) = object_id {
         state.id = Attr::Known(object_id);
@@ -448,7 +453,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
         _config: Model,
         diags: &mut Diagnostics,
     ) -> Option<Model> {
-        apply(ctx, tenant, BTreeSet::new(), planned, diags).await
+        apply(ctx, tenant, None, planned, diags).await
     }
 
     async fn read(&self, ctx: &Context, tenant: &Tenant, state: Model, diags: &mut Diagnostics) -> ReadOutcome<Model> {
@@ -496,8 +501,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
             state.graph_disabled_plan_ids = request.prior.graph_disabled_plan_ids;
             return Some(state);
         }
-        let managed_before = before.licenses.into_keys().collect();
-        match apply(ctx, tenant, managed_before, request.planned, diags).await {
+        match apply(ctx, tenant, Some(&request.prior), request.planned, diags).await {
             Some(state) => Some(state),
             // Nothing was changed in the tenant: keep the prior state.
             None => Some(request.prior),
@@ -508,7 +512,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
         let Some(key) = prior.user_key() else { return };
         let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
         match tenant
-            .write_direct(&ctx.cancel, key, &managed, &Managed::default())
+            .write_direct(&ctx.cancel, key, &managed, &prior.graph_added(), &Managed::default())
             .await
             .0
         {
