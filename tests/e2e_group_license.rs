@@ -528,3 +528,32 @@ fn imported_licenses_plan_empty_whether_disabled_plans_is_left_out_or_empty() {
     assert_eq!(writes(&graph), writes_before, "no Graph write for either writing");
     no_plan_lost_since(&graph, losses, "import with either writing");
 }
+
+#[test]
+fn a_group_id_in_upper_case_plans_no_replacement_after_import() {
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace("a_group_id_in_upper_case_plans_no_replacement_after_import", &graph) else {
+        return;
+    };
+    let upper = ENGINEERING.to_uppercase();
+    let config = format!(
+        "{HEADER}\nresource \"entra_group_license_assignment\" \"engineering\" {{\n  group_id = \"{upper}\"\n  licenses = {{\n    \"ENTERPRISEPACK\" = {{ disabled_plans = [\"YAMMER_ENTERPRISE\"] }}\n  }}\n}}\n"
+    );
+    std::fs::write(ws.path().join("main.tf"), config).unwrap();
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "-input=false",
+        "entra_group_license_assignment.engineering",
+        &upper,
+    ]);
+    let writes_before = writes(&graph);
+    let (code, plan) = plan_exit_code(&ws, &[]);
+    assert_eq!(
+        code, 0,
+        "Graph's lower case in state, the user's upper case in config: no change\n{plan}"
+    );
+    ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert_eq!(writes(&graph), writes_before, "nothing written");
+    no_plan_lost_since(&graph, 0, "upper-case group_id");
+}

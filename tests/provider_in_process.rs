@@ -700,6 +700,13 @@ async fn import_by_id_and_by_identity_gives_readable_state_and_an_empty_plan() {
     assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
     assert!(planning.requires_replace.is_empty());
     assert_eq!(planned, state, "the plan after import is empty");
+    // The same group written in upper case (as azuread kept it): no replacement, no change.
+    let (planning, planned) = h
+        .plan(&state, &config(&ENGINEERING.to_uppercase(), &["YAMMER_ENTERPRISE"]))
+        .await;
+    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    assert!(planning.requires_replace.is_empty(), "{:?}", planning.requires_replace);
+    assert_eq!(planned, state, "the letter case of a GUID is not a change");
 
     // An ID that is not a group object ID imports nothing.
     let bad = h.import("Engineering", None).await;
@@ -1227,10 +1234,27 @@ async fn list_resource_validate_and_generate_config_with_terraform_1_14_messages
             .is_empty()
     );
 
-    // Groups with member licence errors: a default query, each still holding a licence.
+    // Groups with member licence errors: a default query. Sales gets ENTERPRISEPREMIUM,
+    // which has 3 seats for its 4 members: one member in CountViolation.
+    let premium = json!({"addLicenses": [{"skuId": "c7df2760-2c81-4ef7-b578-5b5392b571df", "disabledPlans": []}], "removeLicenses": []});
+    let status = terraform_provider_entra::graph::http_client()
+        .post(format!("{}/_emulator/groups/{SALES}/licenses", h.emulator.base_url()))
+        .json(&premium)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let from = h.mark();
     let events = list(&h, &list_config(None, None, Some(true)), false, 100).await;
     assert!(events.iter().all(|e| e.diagnostic.is_empty()), "{events:?}");
-    assert!(events.len() <= 2);
+    let listed: Vec<Value> = events.iter().map(|e| h.identity(e.identity.as_ref())).collect();
+    assert_eq!(listed, [Value::object([("group_id", Value::string(SALES))])]);
+    let queries = &h.emulator.requests()[from..];
+    assert!(
+        queries.iter().any(|r| r.path.contains("hasMembersWithLicenseErrors")),
+        "{queries:?}"
+    );
 
     // An unknown part number: one event, the error on `sku`, and nothing listed.
     let events = list(&h, &list_config(Some("NOPE"), None, None), false, 100).await;

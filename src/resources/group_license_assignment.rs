@@ -52,7 +52,7 @@ use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
 use crate::resources::license_map::{
     self, EffectiveLicense, LicenseConfig, describe_held, effective, effective_licenses_attribute, graph_added_record,
-    license_config, licenses_attribute, written_alike,
+    license_config, licenses_attribute, same_guid, written_alike,
 };
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
 use crate::tfplugin::{
@@ -192,6 +192,7 @@ fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: 
 // ---------------------------------------------------------------------------------------
 
 /// The provider whose `azuread_group_license` a `moved` block may name as its source.
+/// azuread's address in the public registry (any registry host is accepted).
 const AZUREAD: &str = "registry.terraform.io/hashicorp/azuread";
 /// The resource type accepted from it.
 const AZUREAD_GROUP_LICENSE: &str = "azuread_group_license";
@@ -210,7 +211,12 @@ fn from_azuread_group_license(request: &MoveRequest) -> Result<Model, String> {
             request.source_type_name
         ));
     }
-    if request.source_provider_address != AZUREAD {
+    // Any registry host (OpenTofu's names the same provider registry.opentofu.org/…).
+    if !request
+        .source_provider_address
+        .rsplit_once('/')
+        .is_some_and(|(namespace, kind)| namespace.ends_with("/hashicorp") && kind == "azuread")
+    {
         return Err(format!(
             "{AZUREAD_GROUP_LICENSE} is accepted from {AZUREAD} only, not from {:?}.",
             request.source_provider_address
@@ -596,8 +602,16 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         diags: &mut Diagnostics,
     ) {
         let planned = &mut change.planned;
-        if request.config.group_id.known().is_some() {
-            planned.id = request.config.group_id.clone();
+        if let Some(prior) = &request.prior
+            && same_guid(&prior.group_id, &request.config.group_id)
+        {
+            // The same group written in another letter case (azuread keeps the user's
+            // case; import and move write Graph's): not a replacement. Terraform accepts
+            // the prior value as equivalent to the configuration.
+            planned.group_id = prior.group_id.clone();
+        }
+        if planned.group_id.known().is_some() {
+            planned.id = planned.group_id.clone();
         }
         let (Some(requests), Some(tenant)) = (request.config.license_requests(), tenant) else {
             planned.effective_licenses = Attr::Unknown;

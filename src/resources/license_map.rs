@@ -321,6 +321,16 @@ pub async fn resolve(
     Some((skus, resolved))
 }
 
+/// True when two object IDs are the same GUID written differently (letter case, spaces).
+pub fn same_guid(prior: &Attr<String>, config: &Attr<String>) -> bool {
+    match (prior.known(), config.known()) {
+        (Some(prior), Some(config)) => {
+            prior != config && Guid::parse(prior).is_some_and(|p| Guid::parse(config) == Some(p))
+        }
+        _ => false,
+    }
+}
+
 /// SKUs of `licenses` by ID, with the plans switched off, from resolved licences.
 pub fn by_sku(resolved: &BTreeMap<String, ResolvedLicense>) -> Licenses {
     resolved

@@ -45,7 +45,7 @@ use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::resources::license_map::{
     self, EffectiveLicense, LicenseConfig, by_sku, describe_held, effective, effective_licenses_attribute,
-    graph_added_record, license_requests, licenses_attribute, written_alike,
+    graph_added_record, license_requests, licenses_attribute, same_guid, written_alike,
 };
 use crate::tfplugin::{
     Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, PlanRequest,
@@ -396,10 +396,16 @@ impl Resource<Tenant> for UserLicenseAssignment {
             exclusive: request.config.exclusive.known() == Some(&true),
         };
         let prior = request.prior.as_ref();
+        if let Some(prior) = prior
+            && same_guid(&prior.user_id, &request.config.user_id)
+        {
+            // The same object ID in another letter case: not even a change of spelling.
+            planned.user_id = prior.user_id.clone();
+        }
         // With `exclusive` unknown, what the apply removes is not known yet: no checks, and
         // what Graph disables on its own is left to the apply.
         let exclusive_unknown = request.config.exclusive.is_unknown();
-        let renamed = prior.is_some_and(|p| p.user_id != request.config.user_id);
+        let renamed = prior.is_some_and(|p| p.user_id != planned.user_id);
         let sends = exclusive_unknown || prior.is_none_or(|p| !sends_nothing(&p.managed(), &wanted));
         match prior {
             // Same SKUs and plans, perhaps spelled differently: keep what is in state.

@@ -598,14 +598,26 @@ impl<P: Provider> provider_server::Provider for ProviderService<P> {
                         )
                         .await;
                         for item in listed {
-                            let identity = r
-                                .identity
-                                .as_ref()
-                                .and_then(|(_, ty)| encode_dynamic(&item.identity, ty).ok());
+                            // A value that does not fit its schema is the provider's bug:
+                            // reported, never sent as a result without its identity.
+                            let identity = match &r.identity {
+                                Some((_, ty)) => encode_into(&item.identity, ty, &mut diags),
+                                None => None,
+                            };
+                            let object = match &item.object {
+                                Some(object) => match encode_into(object, &r.ty, &mut diags) {
+                                    Some(encoded) => Some(encoded),
+                                    None => continue,
+                                },
+                                None => None,
+                            };
+                            if identity.is_none() {
+                                continue;
+                            }
                             results.push(proto::list_resource::Event {
                                 identity: identity.map(|d| proto::ResourceIdentityData { identity_data: Some(d) }),
                                 display_name: item.display_name,
-                                resource_object: item.object.and_then(|o| encode_dynamic(&o, &r.ty).ok()),
+                                resource_object: object,
                                 diagnostic: Vec::new(),
                             });
                         }
