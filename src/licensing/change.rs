@@ -93,6 +93,21 @@ pub fn after_change(current: &Licenses, change: &LicenseChange) -> Licenses {
     after
 }
 
+/// Whether `current` holds the licences as `managed` says: each managed SKU with every
+/// plan sent disabled, and at most Graph's own additions (`graph_added`) besides; with
+/// `exclusive`, no other SKU. What refresh calls "no drift".
+pub fn as_managed(current: &Licenses, managed: &Managed, graph_added: &Licenses) -> bool {
+    let each = managed.licenses.iter().all(|(sku, sent)| {
+        current.get(sku).is_some_and(|held| {
+            held.is_superset(sent)
+                && held
+                    .difference(sent)
+                    .all(|p| graph_added.get(sku).is_some_and(|a| a.contains(p)))
+        })
+    });
+    each && !(managed.exclusive && current.keys().any(|sku| !managed.licenses.contains_key(sku)))
+}
+
 /// `current` less, per SKU, the plans Graph disabled on its own (`added`).
 pub fn without_added(current: &Licenses, added: &Licenses) -> Licenses {
     current
@@ -276,5 +291,37 @@ mod tests {
         assert!(!sends_nothing(&before, &managed(&[(A, &[P2])], false)));
         assert!(!sends_nothing(&before, &managed(&[(A, &[P1])], true)));
         assert!(!sends_nothing(&before, &managed(&[(A, &[P1]), (B, &[])], false)));
+    }
+
+    #[test]
+    fn graphs_own_additions_are_not_drift_but_an_administrators_change_is() {
+        use crate::licensing::catalog::tests::{E5, TEAMS, YAMMER};
+        let managed = Managed {
+            licenses: licenses(&[(E5, &[YAMMER])]),
+            exclusive: false,
+        };
+        let graph_added = licenses(&[(E5, &[TEAMS])]);
+        assert!(as_managed(&licenses(&[(E5, &[YAMMER])]), &managed, &graph_added));
+        assert!(as_managed(&licenses(&[(E5, &[YAMMER, TEAMS])]), &managed, &graph_added));
+        assert!(
+            !as_managed(&licenses(&[(E5, &[TEAMS])]), &managed, &graph_added),
+            "Yammer enabled"
+        );
+        assert!(!as_managed(&licenses(&[]), &managed, &graph_added), "removed");
+        assert!(!as_managed(
+            &licenses(&[(E5, &[YAMMER, TEAMS])]),
+            &managed,
+            &Licenses::new()
+        ));
+        let exclusive = Managed {
+            exclusive: true,
+            ..managed
+        };
+        let other = C;
+        assert!(!as_managed(
+            &licenses(&[(E5, &[YAMMER]), (other, &[])]),
+            &exclusive,
+            &graph_added
+        ));
     }
 }

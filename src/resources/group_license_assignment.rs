@@ -43,7 +43,7 @@ use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_e
 use crate::graph::GraphError;
 use crate::graph::models::{Group, SubscribedSku};
 use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku};
-use crate::licensing::change::{Licenses, Managed, as_held, current_licenses, sends_nothing, without_added};
+use crate::licensing::change::{Licenses, Managed, as_managed, current_licenses, sends_nothing};
 use crate::licensing::processing::{self, Expectation, Waited};
 use crate::licensing::review::{self, Intended, Review};
 use crate::licensing::tenant::Written;
@@ -51,7 +51,7 @@ use crate::licensing::{Guid, Tenant};
 use crate::member_errors::{self, MemberLicenseError};
 use crate::model;
 use crate::resources::license_map::{
-    self, EffectiveLicense, LicenseConfig, describe_held, effective, effective_licenses_attribute, graph_added_record,
+    self, EffectiveLicense, LicenseConfig, described, effective, effective_licenses_attribute, graph_added_record,
     license_config, licenses_attribute, same_guid, written_alike,
 };
 use crate::tfplugin::timeouts::{self, Operation, Timeouts};
@@ -175,15 +175,15 @@ impl GroupLicenseAssignmentModel {
 /// their configuration as written; the others are written with plan names.
 /// `graph_added` are the plans Graph disabled on its own: they stay out of `licenses`.
 fn describe(mut state: Model, current: &Licenses, graph_added: &Licenses, skus: &[SubscribedSku]) -> Model {
-    let before = state.resolved();
-    let held = as_held(
-        &before,
-        &without_added(current, graph_added),
-        state.managed().exclusive,
+    let exclusive = state.managed().exclusive;
+    (state.licenses, state.effective_licenses, state.graph_disabled_plan_ids) = described(
+        state.licenses,
+        &state.effective_licenses,
+        exclusive,
+        current,
+        graph_added,
         skus,
     );
-    (state.licenses, state.effective_licenses) = describe_held(&before, &held, state.licenses, skus);
-    state.record_graph_added(current);
     state
 }
 
@@ -686,19 +686,8 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             }
         }
         let actual = current_licenses(&group.assigned_licenses);
-        let managed = state.managed();
         let added = state.graph_added();
-        // As managed: every disabled plan sent, plus at most what Graph disabled on its own.
-        let as_managed = |sku: &Guid, sent: &BTreeSet<Guid>| {
-            actual.get(sku).is_some_and(|held| {
-                held.is_superset(sent)
-                    && held
-                        .difference(sent)
-                        .all(|p| added.get(sku).is_some_and(|a| a.contains(p)))
-            })
-        };
-        let drifted = managed.licenses.iter().any(|(sku, sent)| !as_managed(sku, sent))
-            || (managed.exclusive && actual.keys().any(|sku| !managed.licenses.contains_key(sku)));
+        let drifted = !as_managed(&actual, &state.managed(), &added);
         if !drifted {
             return ReadOutcome::Found(state);
         }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE};
 use crate::graph::models::SubscribedSku;
 use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku, plan_names};
-use crate::licensing::change::{Licenses, Managed};
+use crate::licensing::change::{Licenses, Managed, as_held, without_added};
 use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::tfplugin::{Attr, Attribute, AttributePath, Context, Diagnostics, Nesting, SetOf, TfType, Type};
@@ -186,11 +186,30 @@ pub fn license_config(sku: Option<&SubscribedSku>, disabled: &BTreeSet<Guid>) ->
     }
 }
 
-/// Describes `held` licences in the keys of `state_licenses`: a licence whose plans did not
-/// change keeps its configuration as written, the others are written with plan names (and
-/// unlisted SKUs under their part numbers, as [`as_held`](crate::licensing::change::as_held)
-/// keyed them). Returns the new `licenses` and `effective_licenses`.
-pub fn describe_held(
+/// What `current` holds, described in a state's own keys, so that the next plan shows
+/// exactly what changed outside Terraform: `licenses` (a licence whose plans did not change
+/// keeps its configuration as written, the others are written with plan names, unlisted
+/// SKUs under their part numbers with `exclusive`), `effective_licenses`, and the
+/// `graph_disabled_plan_ids` to record. `graph_added` are the plans Graph disabled on its
+/// own: they stay out of `licenses`. With `effective` empty and `exclusive`, this is what
+/// import writes.
+pub fn described(
+    licenses: LicenseMap,
+    effective: &EffectiveMap,
+    exclusive: bool,
+    current: &Licenses,
+    graph_added: &Licenses,
+    skus: &[SubscribedSku],
+) -> (LicenseMap, EffectiveMap, GraphAddedMap) {
+    let before = resolved(effective);
+    let held = as_held(&before, &without_added(current, graph_added), exclusive, skus);
+    let (licenses, effective) = describe_held(&before, &held, licenses, skus);
+    let recorded = graph_added_record(&effective, current);
+    (licenses, effective, recorded)
+}
+
+/// Describes `held` licences in the keys of `state_licenses` (see [`described`]).
+fn describe_held(
     before: &BTreeMap<String, ResolvedLicense>,
     held: &BTreeMap<String, ResolvedLicense>,
     state_licenses: LicenseMap,
@@ -329,12 +348,4 @@ pub fn same_guid(prior: &Attr<String>, config: &Attr<String>) -> bool {
         }
         _ => false,
     }
-}
-
-/// SKUs of `licenses` by ID, with the plans switched off, from resolved licences.
-pub fn by_sku(resolved: &BTreeMap<String, ResolvedLicense>) -> Licenses {
-    resolved
-        .values()
-        .map(|l| (l.sku_id.clone(), l.disabled_plan_ids.clone()))
-        .collect()
 }

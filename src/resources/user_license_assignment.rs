@@ -34,9 +34,7 @@ use async_trait::async_trait;
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
 use crate::graph::models::{SubscribedSku, User};
 use crate::licensing::catalog::{ResolvedLicense, find_sku};
-use crate::licensing::change::{
-    Licenses, Managed, after_change, as_held, license_change, sends_nothing, without_added,
-};
+use crate::licensing::change::{Licenses, Managed, after_change, as_managed, license_change, sends_nothing};
 use crate::licensing::continuity::lost_plans;
 use crate::licensing::direct::{direct_licenses, served_with};
 use crate::licensing::guid::is_user_principal_name;
@@ -44,8 +42,8 @@ use crate::licensing::tenant::Written;
 use crate::licensing::{Guid, Tenant};
 use crate::model;
 use crate::resources::license_map::{
-    self, EffectiveLicense, LicenseConfig, by_sku, describe_held, effective, effective_licenses_attribute,
-    graph_added_record, license_requests, licenses_attribute, same_guid, written_alike,
+    self, EffectiveLicense, LicenseConfig, described, effective, effective_licenses_attribute, graph_added_record,
+    license_requests, licenses_attribute, same_guid, written_alike,
 };
 use crate::tfplugin::{
     Attr, Attribute, AttributePath, Context, Diagnostic, Diagnostics, IdentityAttribute, IdentitySchema, PlanRequest,
@@ -112,10 +110,6 @@ model! {
 }
 
 impl UserLicenseAssignmentModel {
-    fn resolved(&self) -> BTreeMap<String, ResolvedLicense> {
-        license_map::resolved(&self.effective_licenses)
-    }
-
     fn managed(&self) -> Managed {
         license_map::managed(&self.effective_licenses, &self.exclusive)
     }
@@ -137,34 +131,17 @@ impl UserLicenseAssignmentModel {
 
     /// The user's direct licences written into this state, in its own keys.
     fn describe(mut self, direct: &Licenses, skus: &[SubscribedSku]) -> Self {
-        let before = self.resolved();
-        let graph_added = self.graph_added();
-        let held = as_held(
-            &before,
-            &without_added(direct, &graph_added),
-            self.managed().exclusive,
+        let (exclusive, graph_added) = (self.managed().exclusive, self.graph_added());
+        (self.licenses, self.effective_licenses, self.graph_disabled_plan_ids) = described(
+            self.licenses,
+            &self.effective_licenses,
+            exclusive,
+            direct,
+            &graph_added,
             skus,
         );
-        let (licenses, effective) = describe_held(&before, &held, self.licenses, skus);
-        self.licenses = licenses;
-        self.effective_licenses = effective;
-        self.record_graph_added(direct);
         self
     }
-}
-
-/// Whether the user's direct licences are as `managed` says: each managed SKU with every
-/// plan sent disabled, and at most Graph's own additions besides.
-fn as_managed(direct: &Licenses, managed: &Managed, graph_added: &Licenses) -> bool {
-    let each = managed.licenses.iter().all(|(sku, sent)| {
-        direct.get(sku).is_some_and(|held| {
-            held.is_superset(sent)
-                && held
-                    .difference(sent)
-                    .all(|p| graph_added.get(sku).is_some_and(|a| a.contains(p)))
-        })
-    });
-    each && !(managed.exclusive && direct.keys().any(|sku| !managed.licenses.contains_key(sku)))
 }
 
 fn display(user: &User) -> String {
@@ -391,10 +368,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
             return;
         };
         planned.effective_licenses = Attr::Known(effective(&resolved, &skus));
-        let wanted = Managed {
-            licenses: by_sku(&resolved),
-            exclusive: request.config.exclusive.known() == Some(&true),
-        };
+        let wanted = planned.managed();
         let prior = request.prior.as_ref();
         if let Some(prior) = prior
             && same_guid(&prior.user_id, &request.config.user_id)
@@ -583,53 +557,11 @@ impl Resource<Tenant> for UserLicenseAssignment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::licensing::catalog::tests::{E5, TEAMS, YAMMER};
 
     #[test]
     fn the_model_is_the_schema() {
         assert_eq!(Model::tf_type(), schema().implied_type().without_optional_markers());
         let identity = UserLicenseAssignment.identity_schema().unwrap();
         assert_eq!(UserIdentity::tf_type(), identity.implied_type());
-    }
-
-    fn licenses(entries: &[(&str, &[&str])]) -> Licenses {
-        entries
-            .iter()
-            .map(|(sku, plans)| {
-                let plans = plans.iter().map(|p| Guid::parse(p).unwrap()).collect();
-                (Guid::parse(sku).unwrap(), plans)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn graphs_own_additions_are_not_drift_but_an_administrators_change_is() {
-        let managed = Managed {
-            licenses: licenses(&[(E5, &[YAMMER])]),
-            exclusive: false,
-        };
-        let graph_added = licenses(&[(E5, &[TEAMS])]);
-        assert!(as_managed(&licenses(&[(E5, &[YAMMER])]), &managed, &graph_added));
-        assert!(as_managed(&licenses(&[(E5, &[YAMMER, TEAMS])]), &managed, &graph_added));
-        assert!(
-            !as_managed(&licenses(&[(E5, &[TEAMS])]), &managed, &graph_added),
-            "Yammer enabled"
-        );
-        assert!(!as_managed(&licenses(&[]), &managed, &graph_added), "removed");
-        assert!(!as_managed(
-            &licenses(&[(E5, &[YAMMER, TEAMS])]),
-            &managed,
-            &Licenses::new()
-        ));
-        let exclusive = Managed {
-            exclusive: true,
-            ..managed
-        };
-        let other = "05e9a617-0261-4cee-bb44-138d3ef5d965";
-        assert!(!as_managed(
-            &licenses(&[(E5, &[YAMMER]), (other, &[])]),
-            &exclusive,
-            &graph_added
-        ));
     }
 }
