@@ -34,7 +34,7 @@ use async_trait::async_trait;
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
 use crate::graph::models::{SubscribedSku, User};
 use crate::licensing::catalog::{ResolvedLicense, find_sku};
-use crate::licensing::change::{Licenses, Managed, after_change, as_managed, license_change, sends_nothing};
+use crate::licensing::change::{Licenses, Managed, after_change, as_managed, license_change, sends_nothing, shows};
 use crate::licensing::continuity::lost_plans;
 use crate::licensing::direct::{direct_licenses, served_with};
 use crate::licensing::guid::is_user_principal_name;
@@ -206,13 +206,7 @@ fn check_user(
 
 /// Reads the user until its direct licences show the write; a change not yet visible is a
 /// warning, never a failure (Graph made it).
-async fn confirm(
-    ctx: &Context,
-    tenant: &Tenant,
-    state: &mut Model,
-    managed_before: &BTreeSet<Guid>,
-    diags: &mut Diagnostics,
-) {
+async fn confirm(ctx: &Context, tenant: &Tenant, state: &mut Model, removed: &BTreeSet<Guid>, diags: &mut Diagnostics) {
     let Some(key) = state.user_key().cloned() else { return };
     let planned = state.managed();
     let mut pause = FIRST_PAUSE;
@@ -221,10 +215,9 @@ async fn confirm(
             Ok(Some(user)) => {
                 state.id = Attr::Known(user.id.clone());
                 let direct = direct_licenses(&user);
-                // Seen when nothing would be sent again (Graph may disable more plans).
-                let seen = license_change(managed_before, &planned, &direct).is_none()
-                    || as_managed(&direct, &planned, &direct);
-                if seen {
+                // Each planned SKU with at least its plans disabled (Graph may add its own),
+                // and the removed ones gone: as for groups.
+                if shows(&direct, &planned.licenses, removed) {
                     return state.record_graph_added(&direct);
                 }
             }
@@ -262,8 +255,8 @@ async fn apply(
     if let Some(object_id) = object_id {
         state.id = Attr::Known(object_id);
     }
-    match written {
-        Written::Done(_) => {}
+    let removed = match written {
+        Written::Done(removed) => removed,
         Written::Gone => {
             diags.push(diagnostics::assignee_not_found(&key));
             return None;
@@ -276,9 +269,9 @@ async fn apply(
             diags.push(graph_error("Unable to Assign Licenses", &e).at(AttributePath::attr("licenses")));
             return None;
         }
-    }
+    };
     state.graph_disabled_plan_ids = Attr::Known(BTreeMap::new());
-    confirm(ctx, tenant, &mut state, &managed_before, diags).await;
+    confirm(ctx, tenant, &mut state, &removed, diags).await;
     Some(state)
 }
 
