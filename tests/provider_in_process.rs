@@ -390,6 +390,31 @@ impl Harness {
 
     // --- The emulator's side ---------------------------------------------------------
 
+    /// The implied type of another resource type of the provider, from its schema.
+    async fn resource_type(&self, type_name: &str) -> Type {
+        let schemas = self
+            .server
+            .provider()
+            .get_provider_schema(proto::get_provider_schema::Request {})
+            .await
+            .unwrap()
+            .into_inner();
+        implied_type(schemas.resource_schemas[type_name].block.as_ref().unwrap())
+    }
+
+    /// A call to the emulator's admin API (`/_emulator/…`, an administrator's change made
+    /// outside Graph's log); its status.
+    async fn admin_post(&self, path: &str, body: &Json) -> u16 {
+        terraform_provider_entra::graph::http_client()
+            .post(format!("{}/_emulator{path}", self.emulator.base_url()))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     /// A position in the request log.
     fn mark(&self) -> usize {
         self.emulator.requests().len()
@@ -853,21 +878,8 @@ async fn a_users_direct_licences_import_by_identity() {
     let mut client = h.server.provider();
     // Lee inherits ENTERPRISEPACK from Engineering and holds it directly too, every plan on.
     let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
-    let graph = terraform_provider_entra::graph::http_client();
-    let status = graph
-        .post(format!("{}/_emulator/users/{LEE}/licenses", h.emulator.base_url()))
-        .json(&every_plan)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
-    let schemas = client
-        .get_provider_schema(proto::get_provider_schema::Request {})
-        .await
-        .unwrap()
-        .into_inner();
-    let ty = implied_type(schemas.resource_schemas[USER_RESOURCE].block.as_ref().unwrap());
+    assert_eq!(h.admin_post(&format!("/users/{LEE}/licenses"), &every_plan).await, 200);
+    let ty = h.resource_type(USER_RESOURCE).await;
     let identity_ty = Type::object([("user_id", Type::String)]);
     let identity = Value::object([("user_id", Value::string(LEE))]);
     let imported = client
@@ -913,20 +925,8 @@ async fn a_user_id_known_only_at_apply_is_checked_then() {
     let h = Harness::start().await;
     let mut client = h.server.provider();
     let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
-    let status = terraform_provider_entra::graph::http_client()
-        .post(format!("{}/_emulator/users/{LEE}/licenses", h.emulator.base_url()))
-        .json(&every_plan)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
-    let schemas = client
-        .get_provider_schema(proto::get_provider_schema::Request {})
-        .await
-        .unwrap()
-        .into_inner();
-    let ty = implied_type(schemas.resource_schemas[USER_RESOURCE].block.as_ref().unwrap());
+    assert_eq!(h.admin_post(&format!("/users/{LEE}/licenses"), &every_plan).await, 200);
+    let ty = h.resource_type(USER_RESOURCE).await;
     let imported = client
         .import_resource_state(proto::import_resource_state::Request {
             type_name: USER_RESOURCE.into(),
@@ -992,22 +992,12 @@ async fn a_vanished_user_leaves_state_on_refresh() {
     const USER_RESOURCE: &str = "entra_user_license_assignment";
     let h = Harness::start().await;
     let mut client = h.server.provider();
-    let schemas = client
-        .get_provider_schema(proto::get_provider_schema::Request {})
-        .await
-        .unwrap()
-        .into_inner();
-    let ty = implied_type(schemas.resource_schemas[USER_RESOURCE].block.as_ref().unwrap());
+    let ty = h.resource_type(USER_RESOURCE).await;
     let gone = "f0000000-0000-4000-8000-000000000404";
-    let mut state = Value::object(
-        schemas.resource_schemas[USER_RESOURCE]
-            .block
-            .as_ref()
-            .unwrap()
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), Value::Null)),
-    );
+    let Type::Object { attributes, .. } = &ty else {
+        panic!("a resource's type is an object")
+    };
+    let mut state = Value::object(attributes.keys().map(|name| (name.clone(), Value::Null)));
     state.set("id", Value::string(gone));
     state.set("user_id", Value::string(gone));
     let read = client
@@ -1237,14 +1227,7 @@ async fn list_resource_validate_and_generate_config_with_terraform_1_14_messages
     // Groups with member licence errors: a default query. Sales gets ENTERPRISEPREMIUM,
     // which has 3 seats for its 4 members: one member in CountViolation.
     let premium = json!({"addLicenses": [{"skuId": "c7df2760-2c81-4ef7-b578-5b5392b571df", "disabledPlans": []}], "removeLicenses": []});
-    let status = terraform_provider_entra::graph::http_client()
-        .post(format!("{}/_emulator/groups/{SALES}/licenses", h.emulator.base_url()))
-        .json(&premium)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    assert_eq!(h.admin_post(&format!("/groups/{SALES}/licenses"), &premium).await, 200);
     let from = h.mark();
     let events = list(&h, &list_config(None, None, Some(true)), false, 100).await;
     assert!(events.iter().all(|e| e.diagnostic.is_empty()), "{events:?}");
