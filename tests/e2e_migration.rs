@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value as Json, json};
 
-use crate::support::{BackgroundEmulator, Workspace, emulator_workspace};
+use crate::support::{self, BackgroundEmulator, Workspace, emulator_workspace};
 
 const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const EXCHANGE_STANDARD_SKU: &str = "4b9405b0-7788-4568-add1-99614e613b69";
@@ -99,20 +99,7 @@ fn build_tenant(graph: &BackgroundEmulator) {
 
 /// Users holding ENTERPRISEPACK directly.
 fn direct_holders(graph: &BackgroundEmulator) -> BTreeSet<String> {
-    let state = graph.emulator.state();
-    state["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|u| {
-            u["licenseAssignmentStates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|s| s["skuId"] == E3 && s["assignedByGroup"].is_null())
-        })
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .collect()
+    support::direct_holders(&graph.emulator.state(), E3)
 }
 
 fn run(ws: &Workspace, command: &[&str], remove_direct: bool) -> String {

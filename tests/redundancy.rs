@@ -18,6 +18,7 @@ use terraform_provider_entra::licensing::{Guid, Tenant};
 use tokio_util::sync::CancellationToken;
 
 use crate::graph_client::{CI_APP, client_for, secret_credential};
+use crate::support;
 
 const E3: &str = "6fd2c87f-b296-42f0-b197-1e91e994b900";
 const YAMMER: &str = "7547a3fe-08ee-4ccb-b430-5077c5041653";
@@ -63,19 +64,7 @@ fn quick_retries(client: GraphClient) -> GraphClient {
 }
 
 fn direct_holders(emulator: &Emulator) -> BTreeSet<String> {
-    emulator.state()["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|u| {
-            u["licenseAssignmentStates"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|s| s["skuId"] == E3 && s["assignedByGroup"].is_null())
-        })
-        .map(|u| u["id"].as_str().unwrap().to_owned())
-        .collect()
+    support::direct_holders(&emulator.state(), E3)
 }
 
 async fn survey(client: &GraphClient, cancel: &CancellationToken) -> (Licenses, redundancy::Survey) {

@@ -450,3 +450,21 @@ pub fn emulator_workspace(test: &str, graph: &BackgroundEmulator) -> Option<Work
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     Some(Workspace::new(terraform).with_env(&env))
 }
+
+/// The users of an emulator's tenant (`Emulator::state()`) that hold `sku` directly (a
+/// licence state without `assignedByGroup`).
+pub fn direct_holders(state: &serde_json::Value, sku: &str) -> std::collections::BTreeSet<String> {
+    state["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter(|u| {
+            u["licenseAssignmentStates"].as_array().is_some_and(|states| {
+                states
+                    .iter()
+                    .any(|s| s["skuId"] == sku && s["assignedByGroup"].is_null())
+            })
+        })
+        .map(|u| u["id"].as_str().expect("an ID").to_owned())
+        .collect()
+}
