@@ -5,6 +5,7 @@
 //! the same way; the rules themselves are in [`crate::licensing::redundancy`].
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, group_not_found};
 use crate::graph::models::SubscribedSku;
@@ -170,7 +171,7 @@ impl Inputs<'_> {
             group_id,
             assigned,
             chosen,
-            skus: skus.to_vec(),
+            skus,
         })
     }
 }
@@ -185,7 +186,7 @@ pub struct Selection {
     /// The SKUs considered.
     pub chosen: BTreeSet<Guid>,
     /// The tenant's SKUs, for names.
-    pub skus: Vec<SubscribedSku>,
+    pub skus: Arc<Vec<SubscribedSku>>,
 }
 
 impl Selection {
