@@ -596,20 +596,31 @@ fn members(shared: &Shared, request: &Incoming, caller: &Caller, id: &str, which
         _ => &[],
     };
     let sku = held_sku(&directory, read.filter.as_ref());
+    // The users a licence filter lets through: all (no filter), none (an unknown SKU), or
+    // the SKU's holders, a set: a member is checked without reading the user.
+    let holders = sku.map(|sku| sku.and_then(|sku| directory.holders.get(sku)));
+    let passes = |id: &str| holders.is_none_or(|set| set.is_some_and(|set| set.contains(id)));
     let user_at = |id: &String| {
+        if !passes(id) {
+            return None;
+        }
         directory
             .users
             .get(id)
-            .filter(|u| (which != Members::WithLicenseErrors || u.in_error_from(&group_id)) && user_holds(u, sku))
+            .filter(|u| which != Members::WithLicenseErrors || u.in_error_from(&group_id))
     };
     let group_at = |id: &String| directory.groups.get(id).filter(|g| group_holds(&directory, g, sku));
     let count = || {
-        if sku.is_none() && which != Members::WithLicenseErrors {
-            users.len() + groups.len()
-        } else {
-            users.iter().filter(|m| user_at(m).is_some()).count()
-                + groups.iter().filter(|g| group_at(g).is_some()).count()
-        }
+        let users = match holders {
+            None if which != Members::WithLicenseErrors => users.len(),
+            // Fewer holders than members: which holders are members, by their memberships.
+            Some(Some(set)) if which != Members::WithLicenseErrors && set.len() < users.len() => set
+                .iter()
+                .filter(|u| directory.memberships.get(*u).is_some_and(|p| p.contains(&group.order)))
+                .count(),
+            _ => users.iter().filter(|m| user_at(m).is_some()).count(),
+        };
+        users + groups.iter().filter(|g| group_at(g).is_some()).count()
     };
     if answer == Answer::Count {
         return Ok(count_answer(count()));
@@ -621,8 +632,13 @@ fn members(shared: &Shared, request: &Incoming, caller: &Caller, id: &str, which
         Some(g) => groups.get(g).map(String::as_str),
     };
     let start = read.resume.as_ref().map_or(0, |c| c.resume(len, id_at));
+    // A first page with `$count=true`: once every match is on the page, nothing follows.
+    let count = (read.count && read.resume.is_none()).then(count);
     let mut pager = Pager::new(read.top);
     for position in start..len {
+        if count.is_some_and(|count| pager.value.len() >= count) {
+            break;
+        }
         let more = if position < users.len() {
             let id = &users[position];
             match user_at(id) {
@@ -647,7 +663,6 @@ fn members(shared: &Shared, request: &Incoming, caller: &Caller, id: &str, which
         Members::Groups => "groups",
         Members::All | Members::WithLicenseErrors => "directoryObjects",
     };
-    let count = (read.count && read.resume.is_none()).then(count);
     Ok(pager.answer(shared, request, context, count))
 }
 

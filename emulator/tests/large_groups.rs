@@ -11,6 +11,9 @@ use crate::support::*;
 const USERS: usize = 100_000;
 const BIG: &str = "10000000-0000-4000-8000-000000000000";
 const SMALL: &str = "10000000-0000-4000-8000-000000000001";
+/// Fewer E5 holders than members, and holders outside the group: counted from the holders.
+const MIDDLE: &str = "10000000-0000-4000-8000-000000000002";
+const MIDDLE_SIZE: usize = 5_000;
 /// Every hundredth user holds E5 directly: 1,000 users, more than one page of 999.
 const E5_EVERY: usize = 100;
 const E5_HOLDERS: usize = USERS / E5_EVERY;
@@ -21,12 +24,13 @@ fn user_number(id: &str) -> usize {
     usize::from_str_radix(id.rsplit('-').next().unwrap(), 16).unwrap()
 }
 
-/// An emulator serving one group of `USERS` members (every user) and one of ten.
+/// An emulator serving one group of `USERS` members (every user), one of ten and one of
+/// `MIDDLE_SIZE`.
 async fn large_tenant() -> Harness {
     let mut tenant = generate(&Generate {
-        groups: 2,
+        groups: 3,
         users: USERS,
-        group_sizes: vec![USERS, SMALL_SIZE],
+        group_sizes: vec![USERS, SMALL_SIZE, MIDDLE_SIZE],
     })
     .unwrap();
     for user in tenant.users.iter_mut().step_by(E5_EVERY) {
@@ -64,7 +68,7 @@ async fn a_group_of_100_000_members_counts_filters_and_pages_exactly() {
         (format!("{members}/$count?{}", holding(AAD_P1)), SMALL_SIZE),
         ("/users/$count".to_owned(), USERS),
         (format!("/users/$count?{}", holding(E5)), E5_HOLDERS),
-        ("/groups/$count".to_owned(), 2),
+        ("/groups/$count".to_owned(), 3),
         (format!("/groups/$count?{}", holding(AAD_P1)), 1),
     ] {
         let (status, content_type, text) = h.eventual_text(&path).await;
@@ -111,6 +115,49 @@ async fn a_group_of_100_000_members_counts_filters_and_pages_exactly() {
         .await;
     expected.sort();
     assert_eq!(ids, expected, "the small group's members, in ID order");
+}
+
+#[tokio::test]
+async fn a_filtered_count_is_the_members_who_hold_the_sku_whichever_side_is_smaller() {
+    let h = large_tenant().await;
+    let holding = |sku: &str| format!("$filter=assignedLicenses/any(x:x/skuId eq {sku})");
+    // SMALL has fewer members than E5 has holders; MIDDLE more, and E5 holders outside it.
+    for (group, size) in [(SMALL, SMALL_SIZE), (MIDDLE, MIDDLE_SIZE)] {
+        let (members, _) = h
+            .every_page(&format!("/groups/{group}/members?$top=999&$select=id"), false)
+            .await;
+        assert_eq!(members.len(), size);
+        let expected = members
+            .iter()
+            .filter(|id| user_number(id).is_multiple_of(E5_EVERY))
+            .count();
+        assert!(expected < E5_HOLDERS, "{group}: some holders are not members");
+        let path = format!("/groups/{group}/members/microsoft.graph.user/$count?{}", holding(E5));
+        let (status, _, text) = h.eventual_text(&path).await;
+        assert_eq!((status, text.parse::<usize>().ok()), (200, Some(expected)), "{path}");
+        let query = format!("$count=true&$top=1&$select=id&{}", holding(E5));
+        let (status, body) = h
+            .eventual(&format!("/groups/{group}/members/microsoft.graph.user?{query}"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["@odata.count"].as_u64(), Some(expected as u64), "{group}");
+        let page = body["value"].as_array().unwrap();
+        assert_eq!(page.len(), expected.min(1), "{group}");
+        assert_eq!(
+            body["@odata.nextLink"].is_string(),
+            expected > 1,
+            "{group}: more only if more match"
+        );
+    }
+    // A SKU nobody holds: zero, an empty page and no next link.
+    let query = format!("$count=true&$top=1&$select=id&{}", holding(E3));
+    let (status, body) = h
+        .eventual(&format!("/groups/{BIG}/members/microsoft.graph.user?{query}"))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["@odata.count"].as_u64(), Some(0));
+    assert_eq!(body["value"].as_array().map(Vec::len), Some(0));
+    assert!(body.get("@odata.nextLink").is_none());
 }
 
 /// Harness helpers for reads that need `ConsistencyLevel: eventual` and for walking pages.
