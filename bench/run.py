@@ -28,7 +28,9 @@ binaries being measured.
   time, the provider's peak RSS (its exit log line, max over its processes);
 - 1,000 assignments at 50 ms (the side-by-side tenant): plan from empty, apply, plan with
   no change, refresh: requests, wall, ratio to the latency floor (requests × latency /
-  parallelism 10), provider peak RSS;
+  parallelism 10), provider peak RSS; twice: with local state (Terraform's default, which
+  rewrites and fsyncs the whole state file after every instance) and with remote state
+  (the `http` backend, served on loopback by `StateServer`, as a pipeline's backend);
 - a chart of requests and wall time against group size (bench/results/DATE-scale.svg);
 - the goals of issue 14, met or missed, with the figures.
 
@@ -97,6 +99,52 @@ def provider_binary():
 
 def emulator_binary():
     return os.path.join(BIN, "entra-graph-emulator")
+
+
+def crate_version():
+    with open(os.path.join(ROOT, "Cargo.toml")) as f:
+        return re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
+
+
+class StateServer:
+    """Remote state on loopback for Terraform's `http` backend: GET answers the last
+    snapshot (404 before the first), POST stores one. The stand-in for a pipeline's
+    remote backend (azurerm, s3, HCP Terraform): Terraform keeps the state in memory
+    during an apply and uploads a snapshot every 20 s and at the end, where the local
+    backend rewrites and fsyncs the whole file after every resource instance
+    (`internal/backend/local/hook_state.go`, `internal/states/statemgr/filesystem.go` in
+    Terraform's source)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        server = self
+        self.snapshot, self.uploads = None, 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                body = server.snapshot
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def do_POST(self):
+                server.snapshot = self.rfile.read(int(self.headers["Content-Length"]))
+                server.uploads += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.address = f"http://127.0.0.1:{self.httpd.server_port}/state"
+
+    def stop(self):
+        self.httpd.shutdown()
 
 
 def go_providers():
@@ -211,19 +259,30 @@ def endpoint(path):
 
 
 class Workspace:
-    def __init__(self, emulator, null_provider=None):
+    def __init__(self, emulator, null_provider=None, installed=False):
+        """`installed`: our provider comes from a filesystem mirror through `terraform init`
+        (which a backend needs) instead of `dev_overrides` (with which init fails)."""
         self.dir = tempfile.mkdtemp(prefix="entra-bench-")
         self.emulator_pid = emulator.proc.pid if emulator else None
         self.log = os.path.join(self.dir, "terraform.log")
         mirror = os.path.join(self.dir, "mirror")
+        mirrored = []
         if null_provider:
             target = os.path.join(mirror, "registry.terraform.io", "hashicorp", "null", "2.1.2", "linux_amd64")
             os.makedirs(target)
             shutil.copy(null_provider, target)
+            mirrored.append("registry.terraform.io/hashicorp/null")
+        if installed:
+            target = os.path.join(mirror, "registry.terraform.io", "entra", "entra", crate_version(), "linux_amd64")
+            os.makedirs(target)
+            shutil.copy(provider_binary(), os.path.join(target, f"terraform-provider-entra_v{crate_version()}"))
+            mirrored.append("registry.terraform.io/entra/entra")
         with open(os.path.join(self.dir, "cli.tfrc"), "w") as f:
-            f.write('provider_installation {\n  dev_overrides {\n    "registry.terraform.io/entra/entra" = "%s"\n  }\n' % BIN)
-            if null_provider:
-                f.write('  filesystem_mirror {\n    path = "%s"\n    include = ["registry.terraform.io/hashicorp/null"]\n  }\n' % mirror)
+            f.write("provider_installation {\n")
+            if not installed:
+                f.write('  dev_overrides {\n    "registry.terraform.io/entra/entra" = "%s"\n  }\n' % BIN)
+            if mirrored:
+                f.write('  filesystem_mirror {\n    path = "%s"\n    include = %s\n  }\n' % (mirror, json.dumps(mirrored)))
             f.write("}\n")
         self.env = dict(os.environ, TF_CLI_CONFIG_FILE=os.path.join(self.dir, "cli.tfrc"), CHECKPOINT_DISABLE="1",
                         TF_IN_AUTOMATION="1", TF_LOG_PROVIDER="INFO", TF_LOG_PATH=self.log)
@@ -450,14 +509,21 @@ def summary(runs):
             "terraform_cpu": statistics.median(r["terraform_cpu"] for r in runs)}
 
 
-def thousand_assignments(latency=50, n=1000):
-    """N assignments at `latency`: plan from empty, apply, plan with no change, refresh."""
+def thousand_assignments(latency=50, n=1000, backend="local"):
+    """N assignments at `latency`: plan from empty, apply, plan with no change, refresh;
+    state in a local file (Terraform's default) or, `backend="http"`, remote."""
     tenant = os.path.join(TOOLS, "bench-tenant.json")
     run([emulator_binary(), "generate", "--groups", str(n), "--users", str(n * 3), "--out", tenant])
     emulator = Emulator(tenant, latency=latency)
+    state = StateServer() if backend == "http" else None
     try:
-        ws = Workspace(emulator)
-        ws.write(assignments_config(n))
+        ws = Workspace(emulator, installed=state is not None)
+        config = assignments_config(n)
+        if state:
+            config = config.replace("terraform {\n", 'terraform {\n  backend "http" {\n    address = "%s"\n  }\n' % state.address, 1)
+        ws.write(config)
+        if state:
+            ws.terraform("init")
         result = {}
         for phase, args, ok in [("plan", ("plan", "-detailed-exitcode"), (2,)),
                                 ("apply", ("apply", "-auto-approve"), (0,)),
@@ -466,10 +532,14 @@ def thousand_assignments(latency=50, n=1000):
             m = measured(ws, emulator, *args, f"-parallelism={PARALLELISM}", ok=ok, latency=latency)
             m["floor"] = m["graph_requests"] * latency / 1000 / PARALLELISM
             result[phase] = m
-            print(f"{n} assignments, {latency} ms, {phase}: {m['wall']:.2f} s, {m['graph_requests']} requests", flush=True)
-        return {"n": n, "latency": latency, "phases": result}
+            if state:
+                m["state_uploads"], state.uploads = state.uploads, 0
+            print(f"{n} assignments, {latency} ms, {backend} state, {phase}: {m['wall']:.2f} s, {m['graph_requests']} requests", flush=True)
+        return {"n": n, "latency": latency, "backend": backend, "phases": result}
     finally:
         emulator.stop()
+        if state:
+            state.stop()
 
 
 def svg_chart(scale, path):
@@ -565,7 +635,7 @@ def build_info():
     return {"commit": git("rev-parse", "--short", "HEAD").strip(), "changed": changed, "version": version, "built": built}
 
 
-def scale_goals(scale, thousand):
+def scale_goals(scale, thousands):
     goals = []
     for latency in SCALE_LATENCIES:
         small, big = summary(scale[(GROUP_SIZES[0], latency)]["plan"]), summary(scale[(GROUP_SIZES[-1], latency)]["plan"])
@@ -583,22 +653,29 @@ def scale_goals(scale, thousand):
     apply = summary(scale[(GROUP_SIZES[-1], 50)]["apply"])
     goals.append(("Apply of one assignment on 100,000 members at 50 ms: ≤ 8 Graph requests",
                   f"{apply['graph_requests']}", apply["graph_requests"] <= 8))
-    if thousand:
-        a = thousand["phases"]["apply"]
-        goals.append((f"{thousand['n']:,}-assignment apply at {thousand['latency']} ms ≤ 1.15× the latency floor",
+    for thousand in thousands:
+        a, where = thousand["phases"]["apply"], BACKENDS[thousand["backend"]]
+        goals.append((f"{thousand['n']:,}-assignment apply at {thousand['latency']} ms ≤ 1.15× the latency floor, {where}",
                       f"{a['wall']:.2f} s vs {a['floor']:.2f} s ({a['wall'] / a['floor']:.2f}×)", a["wall"] <= 1.15 * a["floor"]))
         r = thousand["phases"]["refresh"]
-        goals.append((f"Refresh of {thousand['n']:,} assignments ≤ N + 1 Graph requests", f"{r['graph_requests']}", r["graph_requests"] <= thousand["n"] + 1))
+        goals.append((f"Refresh of {thousand['n']:,} assignments ≤ N + 1 Graph requests, {where}", f"{r['graph_requests']}",
+                      r["graph_requests"] <= thousand["n"] + 1))
     limit = 25_000_000 / 1024 / 1024
     big_plan = max(summary(scale[(GROUP_SIZES[-1], lat)]["plan"])["peak_mib"] for lat in SCALE_LATENCIES)
     goals.append(("Provider peak RSS planning a 100,000-member group ≤ 25 MB", f"{big_plan:.1f} MiB ({big_plan * 1.048576:.1f} MB)", big_plan <= limit))
-    if thousand:
-        p = thousand["phases"]["plan"]["peak_mib"]
-        goals.append((f"Provider peak RSS planning {thousand['n']:,} assignments ≤ 25 MB", f"{p:.1f} MiB ({p * 1.048576:.1f} MB)", p <= limit))
+    if thousands:
+        n = thousands[0]["n"]
+        p = max(t["phases"]["plan"]["peak_mib"] for t in thousands)
+        goals.append((f"Provider peak RSS planning {n:,} assignments ≤ 25 MB", f"{p:.1f} MiB ({p * 1.048576:.1f} MB)", p <= limit))
     return goals
 
 
-def scale_lines(scale, thousand):
+# How each 1,000-assignment run keeps its state, as the report names it.
+BACKENDS = {"local": "local state (Terraform's default: the state file is rewritten and fsynced after every instance)",
+            "http": "remote state (`http` backend on loopback: a snapshot uploaded every 20 s and at the end)"}
+
+
+def scale_lines(scale, thousands):
     lines = ["## One assignment against group size (issue 14)", "",
              f"One `entra_group_license_assignment` (`AAD_PREMIUM` with `MFA_PREMIUM` disabled) on a generated group of each size "
              f"(`entra-graph-emulator generate --users {max(GROUP_SIZES)} --group-sizes {','.join(str(n) for n in GROUP_SIZES)}`), "
@@ -624,22 +701,26 @@ def scale_lines(scale, thousand):
                 lines.append(f"| {n:,} | {latency} ms | {phase} | {count} | {s['gets']} | {s['posts']} | {s['units']} | {wall} | "
                              f"{s['cpu_ms']:.0f} ms | {s['emulator_cpu']:.2f} s | {s['peak_mib']:.1f} MiB | {endpoints} | {items} | {server} |")
     lines += ["", f"![Graph requests and wall time against group size]({os.path.basename(SCALE_CHART)})", ""]
-    if thousand:
+    for thousand in thousands:
         n, latency = thousand["n"], thousand["latency"]
-        lines += [f"## {n:,} assignments at {latency} ms", "",
+        uploads = thousand["backend"] == "http"
+        lines += [f"## {n:,} assignments at {latency} ms, {BACKENDS[thousand['backend']]}", "",
                   f"`entra_group_license_assignment` × {n:,} on the side-by-side tenant (`generate --groups {n} --users {n * 3}`), "
-                  f"`-parallelism={PARALLELISM}`, one run each, in this order. Floor = Graph requests × {latency} ms / {PARALLELISM}.", "",
-                  "| phase | Graph requests | per instance | wall | floor | wall / floor | provider CPU | Terraform CPU | emulator CPU | provider peak RSS | requests by endpoint | `$batch` items |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  f"`-parallelism={PARALLELISM}`, one run each, in this order. Floor = Graph requests × {latency} ms / {PARALLELISM}."
+                  + (" State uploads: snapshots Terraform sent to the backend during the run." if uploads else ""), "",
+                  "| phase | Graph requests | per instance | wall | floor | wall / floor | provider CPU | Terraform CPU | emulator CPU | provider peak RSS |"
+                  + (" state uploads |" if uploads else "") + " requests by endpoint | `$batch` items |",
+                  "|---|---|---|---|---|---|---|---|---|---|" + ("---|" if uploads else "") + "---|---|"]
         for phase, m in thousand["phases"].items():
             endpoints = ", ".join(f"{k} {v}" for k, v in sorted(m["requests"].items()))
             items = ", ".join(f"{k} {v}" for k, v in sorted(m["batch_items"].items())) or "–"
             ratio = f"{m['wall'] / m['floor']:.2f}×" if m["floor"] else "–"
             lines.append(f"| {phase} | {m['graph_requests']} | {m['graph_requests'] / n:.2f} | {m['wall']:.2f} s | {m['floor']:.2f} s | {ratio} | "
-                         f"{m['cpu_ms'] / 1000:.2f} s | {m['terraform_cpu']:.2f} s | {m['emulator_cpu']:.2f} s | {m['peak_mib']:.1f} MiB | {endpoints} | {items} |")
+                         f"{m['cpu_ms'] / 1000:.2f} s | {m['terraform_cpu']:.2f} s | {m['emulator_cpu']:.2f} s | {m['peak_mib']:.1f} MiB | "
+                         + (f"{m['state_uploads']} | " if uploads else "") + f"{endpoints} | {items} |")
         lines.append("")
     lines += ["## Goals (issue 14)", ""]
-    for goal, figure, ok in scale_goals(scale, thousand):
+    for goal, figure, ok in scale_goals(scale, thousands):
         lines.append(f"- {goal}: {figure}: **{'met' if ok else 'missed'}**")
     lines.append("")
     return lines
@@ -657,12 +738,12 @@ def scale_and_faults():
     raw = {}
     if "--scale" in sys.argv:
         scale = group_size_scale()
-        thousand = thousand_assignments(latency=50, n=100 if QUICK else 1000)
+        thousands = [thousand_assignments(latency=50, n=100 if QUICK else 1000, backend=b) for b in BACKENDS]
         os.makedirs(os.path.dirname(SCALE_CHART), exist_ok=True)
         svg_chart(scale, SCALE_CHART)
-        report_lines += scale_lines(scale, thousand)
+        report_lines += scale_lines(scale, thousands)
         raw["scale"] = {f"{n}@{lat}": v for (n, lat), v in scale.items()}
-        raw["thousand"] = thousand
+        raw["thousand"] = thousands
     if "--faults" in sys.argv:
         import faults  # bench/faults.py, next to this file
         result = faults.run_all(quick=QUICK)
