@@ -253,12 +253,13 @@ pub fn unconfirmed_after_write(summary: &str, error: &GraphError) -> Diagnostic 
     diagnostic
 }
 
-/// Terraform asked the provider to stop after a write Graph accepted.
-pub fn interrupted_after_write(operation: &str) -> Diagnostic {
+/// Terraform asked the provider to stop after a write Graph accepted; `unchecked` says
+/// what was left unchecked (a group's member processing, a user's confirming read).
+pub fn interrupted_after_write(operation: &str, unchecked: &str) -> Diagnostic {
     Diagnostic::warning(
         "Interrupted After The Licences Were Assigned",
         format!(
-            "Terraform asked the provider to stop during the {operation}, after Graph accepted the licence change. The state records the change; member processing and licence errors were not checked. Nothing was undone: the next plan shows only what is left to do."
+            "Terraform asked the provider to stop during the {operation}, after Graph accepted the licence change. The state records the change; {unchecked}. Nothing was undone: the next plan shows only what is left to do."
         ),
     )
 }

@@ -3,6 +3,8 @@
 //! Yammer) gets EMS and ENTERPRISEPACK directly: his inherited licence must never show as
 //! drift nor be removed.
 
+use std::process::{Command, Stdio};
+
 use serde_json::{Value as Json, json};
 
 use crate::support::{BackgroundEmulator, HEADER, Workspace, emulator_workspace};
@@ -364,4 +366,179 @@ fn direct_licences_converge_through_server_errors_resets_and_lost_answers() {
         lost >= 2 && refused >= 4,
         "the faults were exercised: {lost} lost answers, {refused} 503s"
     );
+}
+
+/// Ctrl-C in the middle of an apply of several users' direct licences: Terraform stops
+/// after the instances in flight, nothing Graph accepted is undone, no one loses a plan
+/// (each user also holds E3 directly, assigned by hand and not managed here), and the next
+/// plan is exactly the remaining work: creates only, never an update or a removal.
+#[test]
+fn an_interrupted_apply_resumes_with_only_the_remaining_work() {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+
+    const USERS: usize = 6;
+    let graph = BackgroundEmulator::start();
+    let Some(ws) = emulator_workspace("an_interrupted_apply_resumes_with_only_the_remaining_work", &graph) else {
+        return;
+    };
+    ws.use_fixture("user_licenses_for_each.tf");
+    let user = |n: usize| format!("a1b2c3d4-00{n:02}-4000-8000-0000000000{n:02}");
+    for n in 10..10 + USERS {
+        graph
+            .emulator
+            .create_user(json!({
+                "id": user(n),
+                "displayName": format!("Interrupted User {n}"),
+                "userPrincipalName": format!("interrupted{n}@contoso.example"),
+                "usageLocation": "US",
+                "assignedLicenses": [{"skuId": E3, "disabledPlans": []}],
+            }))
+            .unwrap();
+    }
+    let users = format!(
+        "users=[{}]",
+        (10..10 + USERS)
+            .map(|n| format!("\"{}\"", user(n)))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let posts = |graph: &BackgroundEmulator| user_assign_calls(graph, 0).len();
+    // Slow enough that the interrupt lands with most users still to do, one at a time.
+    graph.emulator.set_realism(entra_graph_emulator::Realism {
+        latency_ms: 300,
+        ..Default::default()
+    });
+
+    let mut apply = Command::new(&ws.terraform);
+    apply
+        .args([
+            "apply",
+            "-auto-approve",
+            "-no-color",
+            "-input=false",
+            "-parallelism=1",
+            "-var",
+            &users,
+        ])
+        .current_dir(ws.path())
+        .env("TF_CLI_CONFIG_FILE", ws.path().join("cli.tfrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env_remove("TF_CLI_ARGS")
+        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, which Ctrl-C signals as a whole (the provider included).
+        .process_group(0);
+    let child = apply.spawn().expect("terraform starts");
+    let group = child.id();
+    let started = Instant::now();
+    while posts(&graph) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no assignLicense within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", "--", &format!("-{group}")])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "SIGINT sent to the process group");
+    let interrupted = Instant::now();
+    let output = child.wait_with_output().expect("terraform exits");
+    let waited = interrupted.elapsed();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "an interrupted apply fails:\n{text}");
+    assert!(
+        waited < Duration::from_secs(30),
+        "Terraform took {waited:?} to stop:\n{text}"
+    );
+    let sent = posts(&graph);
+    assert!(
+        (1..USERS).contains(&sent),
+        "the interrupt stopped the walk: {sent} of {USERS} users written:\n{text}"
+    );
+    if text.contains("Warning: Unable to Read User") || text.contains("Error: Unable to") {
+        panic!("an interrupt is reported as one, not as a Graph failure:\n{text}");
+    }
+    let left = Command::new("kill")
+        .args(["-0", "--", &format!("-{group}")])
+        .stderr(Stdio::null())
+        .status()
+        .expect("kill runs");
+    assert!(
+        !left.success(),
+        "no process of the run is left (the provider exited too)"
+    );
+    graph.emulator.set_realism(Default::default());
+    assert!(
+        graph.emulator.continuity().is_empty(),
+        "no one lost a plan: {:?}",
+        graph.emulator.continuity()
+    );
+
+    // The next plan: a create for each user not in state, nothing else.
+    ws.ok(&["plan", "-no-color", "-input=false", "-out=next.tfplan", "-var", &users]);
+    let plan: Json = serde_json::from_str(&ws.ok(&["show", "-json", "next.tfplan"])).unwrap();
+    let mut creates = 0;
+    for change in plan["resource_changes"].as_array().unwrap() {
+        let actions = &change["change"]["actions"];
+        assert!(
+            actions == &json!(["create"]) || actions == &json!(["no-op"]),
+            "{}: {actions}",
+            change["address"]
+        );
+        creates += usize::from(actions == &json!(["create"]));
+    }
+    let state: Json = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let recorded: Vec<String> = state["values"]["root_module"]["resources"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|r| r["values"]["user_id"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        creates + recorded.len(),
+        USERS,
+        "every user is either recorded or to create"
+    );
+    for id in &recorded {
+        assert!(
+            sources(&graph, id).contains(&(EMS.to_owned(), "direct".to_owned(), vec![])),
+            "{id} is recorded, so it holds EMS"
+        );
+    }
+
+    // Resumed: every user holds EMS and still holds E3, and the next plan is empty.
+    ws.ok(&["apply", "-no-color", "-input=false", "next.tfplan"]);
+    for n in 10..10 + USERS {
+        assert_eq!(
+            sources(&graph, &user(n)),
+            vec![
+                (E3.to_owned(), "direct".to_owned(), vec![]),
+                (EMS.to_owned(), "direct".to_owned(), vec![]),
+            ],
+            "user {n}"
+        );
+    }
+    let (code, output) = {
+        let output = ws.run(&[
+            "plan",
+            "-detailed-exitcode",
+            "-no-color",
+            "-input=false",
+            "-var",
+            &users,
+        ]);
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    assert_eq!(code, 0, "nothing left to do:\n{output}");
+    assert!(graph.emulator.continuity().is_empty());
 }

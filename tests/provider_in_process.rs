@@ -986,6 +986,62 @@ async fn a_user_id_known_only_at_apply_is_checked_then() {
     assert_eq!(h.writes(), 0, "nothing written to either user");
 }
 
+/// Terraform stops the provider (Ctrl-C) after Graph accepted `assignLicense`, while the
+/// provider reads the group to confirm it: the state records the write, a warning says what
+/// happened and what was left unchecked, and nothing is undone.
+#[tokio::test]
+async fn a_stop_after_the_write_keeps_it_in_state_and_says_so() {
+    let h = Harness::start().await;
+    let wanted = config(SALES, &["YAMMER_ENTERPRISE"]);
+    let (_, planned) = h.plan(&Value::Null, &wanted).await;
+    // Slow reads, so that the stop lands while the first confirming read is on its way.
+    h.emulator.set_realism(entra_graph_emulator::Realism {
+        latency_ms: 300,
+        ..Default::default()
+    });
+    let from = h.mark();
+    let stop = async {
+        while h.assign_calls(from).is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let stopped = h
+            .server
+            .provider()
+            .stop_provider(proto::stop_provider::Request {})
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(stopped.error.is_empty(), "{}", stopped.error);
+    };
+    let ((applied, state), ()) = tokio::join!(h.apply(&Value::Null, &planned, &wanted), stop);
+    assert!(errors(&applied.diagnostics).is_empty(), "{:?}", applied.diagnostics);
+    let warnings: Vec<(&str, &str)> = applied
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == proto::diagnostic::Severity::Warning as i32)
+        .map(|d| (d.summary.as_str(), d.detail.as_str()))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(warnings[0].0, "Interrupted After The Licences Were Assigned");
+    assert!(
+        warnings[0]
+            .1
+            .contains("member processing and licence errors were not checked"),
+        "{}",
+        warnings[0].1
+    );
+    assert_eq!(
+        state.get("licenses"),
+        wanted.get("licenses"),
+        "the state records the write"
+    );
+    assert_eq!(h.assign_calls(from).len(), 1, "one write, and nothing undone after it");
+    assert_eq!(
+        h.group_licenses(SALES),
+        json!([{"skuId": ENTERPRISEPACK, "disabledPlans": [YAMMER]}])
+    );
+}
+
 /// A user deleted outside Terraform: the refresh removes the resource from state.
 #[tokio::test]
 async fn a_vanished_user_leaves_state_on_refresh() {

@@ -65,6 +65,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 /// At most this many member errors are kept in state.
 const MEMBER_ERROR_LIMIT: usize = 100;
 
+/// What an interrupt after the write leaves unchecked on a group.
+const MEMBERS_UNCHECKED: &str = "member processing and licence errors were not checked";
+
 /// The resource.
 pub struct GroupLicenseAssignment;
 
@@ -420,7 +423,12 @@ async fn after_apply(
     };
     match &processing.waited {
         Waited::Cancelled if operation == Operation::Import => return,
-        Waited::Cancelled => return diags.push(diagnostics::interrupted_after_write(operation.name())),
+        Waited::Cancelled => {
+            return diags.push(diagnostics::interrupted_after_write(
+                operation.name(),
+                MEMBERS_UNCHECKED,
+            ));
+        }
         Waited::ReadFailed(e) => diags.push(unconfirmed("Unable to Read License Processing State", e)),
         Waited::NotVisible => diags.push(diagnostics::not_yet_visible(operation.name())),
         Waited::TimedOut => diags.push(diagnostics::processing_not_finished(
@@ -436,7 +444,10 @@ async fn after_apply(
         match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT, first).await {
             Ok(errors) => found = errors,
             Err(GraphError::Cancelled) if operation == Operation::Import => {}
-            Err(GraphError::Cancelled) => diags.push(diagnostics::interrupted_after_write(operation.name())),
+            Err(GraphError::Cancelled) => diags.push(diagnostics::interrupted_after_write(
+                operation.name(),
+                MEMBERS_UNCHECKED,
+            )),
             Err(e) => diags.push(unconfirmed("Unable to Read Member License Errors", &e)),
         }
     }

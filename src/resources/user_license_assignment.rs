@@ -32,6 +32,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
+use crate::graph::GraphError;
 use crate::graph::models::{SubscribedSku, User};
 use crate::licensing::catalog::{ResolvedLicense, find_sku};
 use crate::licensing::change::{Licenses, Managed, after_change, as_managed, license_change, sends_nothing, shows};
@@ -209,6 +210,7 @@ fn check_user(
 async fn confirm(ctx: &Context, tenant: &Tenant, state: &mut Model, removed: &BTreeSet<Guid>, diags: &mut Diagnostics) {
     let Some(key) = state.user_key().cloned() else { return };
     let planned = state.managed();
+    let interrupted = || diagnostics::interrupted_after_write("apply", "the read that confirms it was not made");
     let mut pause = FIRST_PAUSE;
     for attempt in 1..=CONFIRMING_READS {
         match tenant.graph.user(&ctx.cancel, &key).await {
@@ -222,12 +224,13 @@ async fn confirm(ctx: &Context, tenant: &Tenant, state: &mut Model, removed: &BT
                 }
             }
             Ok(None) => {}
+            Err(GraphError::Cancelled) => return diags.push(interrupted()),
             Err(e) => return diags.push(diagnostics::unconfirmed_after_write("Unable to Read User", &e)),
         }
         if attempt < CONFIRMING_READS {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
-                () = ctx.cancel.cancelled() => return,
+                () = ctx.cancel.cancelled() => return diags.push(interrupted()),
             }
             pause *= 2;
         }
