@@ -310,6 +310,39 @@ pub fn plans_taken_away(lost: &[LostPlan], users: Option<u64>) -> Diagnostic {
     .at(AttributePath::attr("licenses"))
 }
 
+/// `exclusive = true` removes SKUs that `licenses` does not list, which the plan's diff
+/// cannot show: they are named here, part numbers first.
+pub fn unlisted_licenses_removed(holder: &str, removed: &[Guid], skus: &[SubscribedSku]) -> Diagnostic {
+    let names: Vec<String> = removed
+        .iter()
+        .map(
+            |id| match skus.iter().find(|s| Guid::parse(&s.sku_id).as_ref() == Some(id)) {
+                Some(sku) => format!("{} ({id})", sku.sku_part_number),
+                None => id.to_string(),
+            },
+        )
+        .collect();
+    Diagnostic::warning(
+        "Unlisted Licences Will Be Removed",
+        format!(
+            "With exclusive = true, the apply removes from the {holder} every SKU that licenses does not list: {}. The plan's diff does not show them, because this resource did not manage them before. To keep any of them, add it to licenses, or set exclusive = false.",
+            names.join(", ")
+        ),
+    )
+    .at(AttributePath::attr("exclusive"))
+}
+
+/// `exclusive` is known only at apply: what the apply removes cannot be shown yet.
+pub fn exclusive_unknown(holder: &str) -> Diagnostic {
+    Diagnostic::warning(
+        "Removals Known Only At Apply",
+        format!(
+            "exclusive is not known until apply. If it turns out true, the apply removes from the {holder} every SKU that licenses does not list, and this plan cannot name them. Set exclusive from known values to see the removals in the plan."
+        ),
+    )
+    .at(AttributePath::attr("exclusive"))
+}
+
 /// A write Graph accepted did not show in reads before the time limit.
 pub fn not_yet_visible(operation: &str) -> Diagnostic {
     Diagnostic::warning(

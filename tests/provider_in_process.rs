@@ -986,6 +986,66 @@ async fn a_user_id_known_only_at_apply_is_checked_then() {
     assert_eq!(h.writes(), 0, "nothing written to either user");
 }
 
+/// `exclusive` turned on for a group that holds a SKU the configuration does not list
+/// (Engineering's ENTERPRISEPACK, assigned by hand): the diff shows only the flag, so the
+/// plan names what the apply will remove; with `exclusive` unknown it says it cannot.
+#[tokio::test]
+async fn removals_by_exclusive_are_named_in_the_plan() {
+    let h = Harness::start().await;
+    let ems = Value::object([("disabled_plans", Value::Null), ("enabled_plans", Value::Null)]);
+    let mut wanted = Value::object([
+        ("group_id", Value::string(ENGINEERING)),
+        ("licenses", Value::Map(BTreeMap::from([("EMS".to_owned(), ems)]))),
+    ]);
+    let warnings = |diagnostics: &[proto::Diagnostic]| -> Vec<(String, String, Option<AttributePath>)> {
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == proto::diagnostic::Severity::Warning as i32)
+            .map(|d| {
+                (
+                    d.summary.clone(),
+                    d.detail.clone(),
+                    d.attribute.as_ref().map(path_from_proto),
+                )
+            })
+            .collect()
+    };
+    let (planning, planned) = h.plan(&Value::Null, &wanted).await;
+    assert!(warnings(&planning.diagnostics).is_empty(), "{:?}", planning.diagnostics);
+    let (created, state) = h.apply(&Value::Null, &planned, &wanted).await;
+    assert!(errors(&created.diagnostics).is_empty(), "{:?}", created.diagnostics);
+
+    wanted.set("exclusive", Value::Bool(true));
+    let (planning, _) = h.plan(&state, &wanted).await;
+    let found = warnings(&planning.diagnostics);
+    let unlisted: Vec<_> = found
+        .iter()
+        .filter(|w| w.0 == "Unlisted Licences Will Be Removed")
+        .collect();
+    assert_eq!(unlisted.len(), 1, "{found:?}");
+    assert!(
+        unlisted[0].1.contains(&format!("ENTERPRISEPACK ({ENTERPRISEPACK})")),
+        "named, part number first: {}",
+        unlisted[0].1
+    );
+    assert_eq!(unlisted[0].2, Some(AttributePath::attr("exclusive")));
+
+    wanted.set("exclusive", Value::unknown());
+    let (planning, planned) = h.plan(&state, &wanted).await;
+    let found = warnings(&planning.diagnostics);
+    assert!(
+        found
+            .iter()
+            .any(|w| w.0 == "Removals Known Only At Apply" && w.2 == Some(AttributePath::attr("exclusive"))),
+        "{found:?}"
+    );
+    assert!(
+        planned.get("license_processing_state").is_unknown(),
+        "the plan does not claim that nothing will be sent"
+    );
+    assert_eq!(h.writes(), 1, "planning wrote nothing");
+}
+
 /// Terraform stops the provider (Ctrl-C) after Graph accepted `assignLicense`, while the
 /// provider reads the group to confirm it: the state records the write, a warning says what
 /// happened and what was left unchecked, and nothing is undone.

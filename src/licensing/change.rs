@@ -81,6 +81,18 @@ pub fn license_change(managed_before: &BTreeSet<Guid>, planned: &Managed, curren
     (!add.is_empty() || !remove.is_empty()).then_some(LicenseChange { add, remove })
 }
 
+/// The SKUs `change` removes that the resource did not manage before: what `exclusive`
+/// takes away beyond the configuration. No diff of `licenses` shows them (they were never
+/// in it), so a plan names them in a warning instead.
+pub fn unlisted_removals(managed_before: &BTreeSet<Guid>, change: &LicenseChange) -> Vec<Guid> {
+    change
+        .remove
+        .iter()
+        .filter_map(|sku| Guid::parse(sku))
+        .filter(|sku| !managed_before.contains(sku))
+        .collect()
+}
+
 /// The group's licences once `change` is applied to `current`.
 pub fn after_change(current: &Licenses, change: &LicenseChange) -> Licenses {
     let mut after = current.clone();
@@ -199,6 +211,18 @@ mod tests {
             sku_id: sku.into(),
             disabled_plans: disabled.iter().map(|s| (*s).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn unlisted_removals_are_what_exclusive_removes_beyond_the_managed_skus() {
+        let current = licenses(&[(A, &[]), (B, &[]), (C, &[])]);
+        // A was managed and is dropped (the diff shows it); C was never managed.
+        let before: BTreeSet<Guid> = [g(A)].into();
+        let change = license_change(&before, &managed(&[(B, &[])], true), &current).unwrap();
+        assert_eq!(unlisted_removals(&before, &change), vec![g(C)]);
+        // Without exclusive, nothing unlisted is removed.
+        let change = license_change(&before, &managed(&[(B, &[])], false), &current).unwrap();
+        assert!(unlisted_removals(&before, &change).is_empty());
     }
 
     #[test]

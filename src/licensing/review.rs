@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use tokio_util::sync::CancellationToken;
 
 use super::catalog::{ResolvedLicense, find_sku};
-use super::change::{Managed, after_change, current_licenses, license_change};
+use super::change::{Managed, after_change, current_licenses, license_change, unlisted_removals};
 use super::continuity::{LostPlan, lost_plans};
 use super::eligibility::{self, Ineligible};
 use super::guid::Guid;
@@ -58,6 +58,8 @@ pub struct Findings {
     pub shortfalls: Vec<(String, SubscribedSku, Shortfall)>,
     /// The enabled plans the members would lose.
     pub lost: Vec<LostPlan>,
+    /// SKUs `exclusive` removes that the resource did not manage.
+    pub unlisted_removed: Vec<Guid>,
 }
 
 /// Reviews `intended` against the group `group_id`.
@@ -97,12 +99,19 @@ pub async fn review(
         Err(_) => Vec::new(),
     };
     let current = current_licenses(&group.assigned_licenses);
-    let lost = license_change(intended.managed_before, intended.wanted, &current)
-        .map(|change| lost_plans(&current, &after_change(&current, &change), intended.skus))
+    let change = license_change(intended.managed_before, intended.wanted, &current);
+    let lost = change
+        .as_ref()
+        .map(|change| lost_plans(&current, &after_change(&current, change), intended.skus))
+        .unwrap_or_default();
+    let unlisted_removed = change
+        .as_ref()
+        .map(|change| unlisted_removals(intended.managed_before, change))
         .unwrap_or_default();
     Review::Reviewed(Findings {
         counts,
         shortfalls,
         lost,
+        unlisted_removed,
     })
 }

@@ -89,7 +89,7 @@ fn schema() -> Schema {
             licenses_attribute("group"),
             Attribute::bool("exclusive")
                 .optional()
-                .description("When `true`, SKUs on the group that are not listed in `licenses` are removed. Default `false`: other SKUs are left alone."),
+                .description("When `true`, SKUs on the group that are not listed in `licenses` are removed; the plan names them in a warning (its diff cannot show SKUs this resource did not manage). Default `false`: other SKUs are left alone."),
             Attribute::bool("wait_for_processing").optional().description(
                 "Wait until the group's licence processing is complete, then report member licence errors (default `true`).",
             ),
@@ -382,6 +382,13 @@ async fn check_group(ctx: &Context, tenant: &Tenant, group_id: &str, intended: &
     for (key, sku, short) in &findings.shortfalls {
         diags.push(diagnostics::not_enough_seats(key, sku, short));
     }
+    if !findings.unlisted_removed.is_empty() {
+        diags.push(diagnostics::unlisted_licenses_removed(
+            "group",
+            &findings.unlisted_removed,
+            intended.skus,
+        ));
+    }
     if !findings.lost.is_empty() {
         let users = findings.counts.as_ref().ok().map(|c| c.users);
         diags.push(diagnostics::plans_taken_away(&findings.lost, users));
@@ -634,7 +641,14 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         planned.effective_licenses = Attr::Known(effective(&resolved, &skus));
         let wanted = planned.managed();
         let before = request.prior.as_ref().map(Model::managed);
+        // With `exclusive` unknown, the apply may remove more than this plan can show: it
+        // says so, and it never plans "nothing to send".
+        let exclusive_unknown = request.config.exclusive.is_unknown();
+        if exclusive_unknown {
+            diags.push(diagnostics::exclusive_unknown("group"));
+        }
         if let (Some(prior), Some(before)) = (&request.prior, &before)
+            && !exclusive_unknown
             && sends_nothing(before, &wanted)
         {
             // Same SKUs and plans, perhaps spelled differently: keep what is in state.

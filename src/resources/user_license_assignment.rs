@@ -35,7 +35,9 @@ use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_e
 use crate::graph::GraphError;
 use crate::graph::models::{SubscribedSku, User};
 use crate::licensing::catalog::{ResolvedLicense, find_sku};
-use crate::licensing::change::{Licenses, Managed, after_change, as_managed, license_change, sends_nothing, shows};
+use crate::licensing::change::{
+    Licenses, Managed, after_change, as_managed, license_change, sends_nothing, shows, unlisted_removals,
+};
 use crate::licensing::continuity::lost_plans;
 use crate::licensing::direct::{direct_licenses, served_with};
 use crate::licensing::guid::is_user_principal_name;
@@ -75,7 +77,7 @@ fn schema() -> Schema {
             ),
             licenses_attribute("user"),
             Attribute::bool("exclusive").optional().description(
-                "When `true`, licences assigned directly to the user that are not listed in `licenses` are removed. Inherited licences are never touched. Default `false`.",
+                "When `true`, licences assigned directly to the user that are not listed in `licenses` are removed; the plan names them in a warning. Inherited licences are never touched. Default `false`.",
             ),
             effective_licenses_attribute(),
             Attribute::new("graph_disabled_plan_ids", BTreeMap::<String, SetOf<String>>::tf_type())
@@ -196,6 +198,14 @@ fn check_user(
         &served_with(user, &after_change(&current, &change)),
         skus,
     );
+    let unlisted = unlisted_removals(managed_before, &change);
+    if !unlisted.is_empty() {
+        diags.push(diagnostics::unlisted_licenses_removed(
+            "user's direct licences",
+            &unlisted,
+            skus,
+        ));
+    }
     if !lost.is_empty() {
         diags.push(diagnostics::user_loses_plans(&lost, &display(user)));
     }
@@ -375,6 +385,9 @@ impl Resource<Tenant> for UserLicenseAssignment {
         // With `exclusive` unknown, what the apply removes is not known yet: no checks, and
         // what Graph disables on its own is left to the apply.
         let exclusive_unknown = request.config.exclusive.is_unknown();
+        if exclusive_unknown {
+            diags.push(diagnostics::exclusive_unknown("user's direct licences"));
+        }
         let renamed = prior.is_some_and(|p| p.user_id != planned.user_id);
         let sends = exclusive_unknown || prior.is_none_or(|p| !sends_nothing(&p.managed(), &wanted));
         match prior {
