@@ -102,10 +102,10 @@ fn schema() -> Schema {
                 .description("The group's `licenseProcessingState` after the last apply (`ProcessingComplete` once every member is processed)."),
             Attribute::number("members_with_license_errors_count")
                 .computed()
-                .description("How many members had licence errors from this group after the last apply."),
+                .description("How many members had licence errors from this group after the last apply; null when they were not checked (processing not complete: `wait_for_processing = false`, the time limit, or an interrupt)."),
             Attribute::new("member_license_errors", Vec::<MemberLicenseError>::tf_type())
                 .computed()
-                .description(format!("Up to 100, after the last apply. {}", member_errors::DESCRIPTION)),
+                .description(format!("Up to 100, after the last apply (null when not checked, as for the count). {}", member_errors::DESCRIPTION)),
         ],
     )
     .with_version(1)
@@ -415,8 +415,9 @@ async fn after_apply(
     let processing =
         processing::wait_after_write(&tenant.graph, &ctx.cancel, group_id, expected, wait, true, limit).await;
     state.license_processing_state = Attr::Known(processing.state.clone());
-    state.members_with_license_errors_count = Attr::Known(0);
-    state.member_license_errors = Attr::Known(Vec::new());
+    // Null until the member errors are read: "not checked" must not read as "none".
+    state.members_with_license_errors_count = Attr::Null;
+    state.member_license_errors = Attr::Null;
     match (&processing.seen, expected) {
         (Some(seen), Some(_)) => state.record_graph_added(seen),
         _ => state.record_graph_added(&Licenses::new()),
@@ -444,20 +445,22 @@ async fn after_apply(
         )),
         Waited::Settled | Waited::GroupGone => {}
     }
-    let mut found = processing::MemberErrors::default();
-    if processing.is_complete() {
-        // The last read brought the first page along; a page it could not read is read again.
-        let first = processing.first_errors.clone().and_then(Result::ok);
-        match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT, first).await {
-            Ok(errors) => found = errors,
-            Err(GraphError::Cancelled) if operation == Operation::Import => {}
-            Err(GraphError::Cancelled) => diags.push(diagnostics::interrupted_after_write(
+    if !processing.is_complete() {
+        return;
+    }
+    // The last read brought the first page along; a page it could not read is read again.
+    let first = processing.first_errors.clone().and_then(Result::ok);
+    let found = match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT, first).await {
+        Ok(found) => found,
+        Err(GraphError::Cancelled) if operation == Operation::Import => return,
+        Err(GraphError::Cancelled) => {
+            return diags.push(diagnostics::interrupted_after_write(
                 operation.name(),
                 MEMBERS_UNCHECKED,
-            )),
-            Err(e) => diags.push(unconfirmed("Unable to Read Member License Errors", &e)),
+            ));
         }
-    }
+        Err(e) => return diags.push(unconfirmed("Unable to Read Member License Errors", &e)),
+    };
     let skus = tenant.subscribed_skus(&ctx.cancel).await.unwrap_or_default();
     let errors: Vec<MemberLicenseError> = found
         .errors
