@@ -343,6 +343,26 @@ pub fn exclusive_unknown(holder: &str) -> Diagnostic {
     .at(AttributePath::attr("exclusive"))
 }
 
+/// A removal Graph accepted on delete that reads did not show (or could not be read) by
+/// the end of the delete: an error, so that the resource stays in state.
+pub fn removal_unconfirmed(error: Option<&GraphError>) -> Diagnostic {
+    let why = match error {
+        None => "reads did not show it by the end of the delete (Graph's directory is eventually consistent)",
+        Some(_) => "the group could not be read to confirm it",
+    };
+    let detail = format!(
+        "Graph accepted the removal of the licences, but {why}. The resource stays in state, so that what depends on the removal (deleting the group) does not run yet. Run the apply again: it sends nothing more once the removal shows. Nothing was undone."
+    );
+    match error {
+        None => Diagnostic::error("Licence Removal Not Confirmed", detail),
+        Some(e) => {
+            let mut diagnostic = graph_error("Licence Removal Not Confirmed", e);
+            diagnostic.detail = format!("{detail}\n\n{}", diagnostic.detail);
+            diagnostic
+        }
+    }
+}
+
 /// A write Graph accepted did not show in reads before the time limit.
 pub fn not_yet_visible(operation: &str) -> Diagnostic {
     Diagnostic::warning(

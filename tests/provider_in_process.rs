@@ -986,6 +986,49 @@ async fn a_user_id_known_only_at_apply_is_checked_then() {
     assert_eq!(h.writes(), 0, "nothing written to either user");
 }
 
+/// A delete whose removal reads do not show before its time limit (a replica that lags
+/// longer than `timeouts.delete`): an error, so the resource stays in state and nothing
+/// that depends on the removal runs; the next delete confirms it without a second write.
+#[tokio::test]
+async fn an_unconfirmed_removal_keeps_the_resource_in_state_until_it_shows() {
+    let h = Harness::start().await;
+    let wanted = config(SALES, &["YAMMER_ENTERPRISE"]);
+    let (_, planned) = h.plan(&Value::Null, &wanted).await;
+    let (created, mut state) = h.apply(&Value::Null, &planned, &wanted).await;
+    assert!(errors(&created.diagnostics).is_empty(), "{:?}", created.diagnostics);
+    state.set(
+        "timeouts",
+        Value::object([
+            ("create", Value::Null),
+            ("update", Value::Null),
+            ("delete", Value::string("1s")),
+        ]),
+    );
+    h.emulator.set_realism(entra_graph_emulator::Realism {
+        read_after_write_ms: 1_500,
+        ..Default::default()
+    });
+    let from = h.mark();
+    let (deleted, kept) = h.apply(&state, &Value::Null, &Value::Null).await;
+    let found = errors(&deleted.diagnostics);
+    assert!(
+        found.len() == 1 && found[0].starts_with("Licence Removal Not Confirmed"),
+        "{found:?}"
+    );
+    assert_eq!(kept, state, "the resource stays in state");
+    assert_eq!(h.assign_calls(from).len(), 1, "the removal was sent once");
+
+    // Once reads show it (the lag is over), the next delete sends nothing and leaves state.
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    h.emulator.set_realism(entra_graph_emulator::Realism::default());
+    assert_eq!(h.group_licenses(SALES), json!([]), "Graph made the removal");
+    let from = h.mark();
+    let (deleted, gone) = h.apply(&state, &Value::Null, &Value::Null).await;
+    assert!(deleted.diagnostics.is_empty(), "{:?}", deleted.diagnostics);
+    assert_eq!(gone, Value::Null);
+    assert!(h.assign_calls(from).is_empty(), "nothing sent again");
+}
+
 /// `exclusive` turned on for a group that holds a SKU the configuration does not list
 /// (Engineering's ENTERPRISEPACK, assigned by hand): the diff shows only the flag, so the
 /// plan names what the apply will remove; with `exclusive` unknown it says it cannot.

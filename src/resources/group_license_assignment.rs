@@ -16,7 +16,10 @@
 //!   errors (one page of `membersWithLicenseErrors`, the first 100 kept).
 //! - Read: `GET /groups/{id}?$select=…`, one request (a refresh of N resources costs N + 1).
 //! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
-//!   then reads until the removal shows, so that deleting the group next succeeds.
+//!   then reads until the removal shows, so that deleting the group next succeeds. A
+//!   removal not seen within `timeouts.delete` is an error that keeps the resource in
+//!   state (the group is then not deleted in the same run); the next delete finds it done
+//!   and sends nothing.
 //! - Import: `GET /groups/{id}` and `GET /subscribedSkus`.
 //! - Move (`moved` from `azuread_group_license`, Terraform 1.8+): no request; Terraform
 //!   asks an unconfigured provider. The moved state names the SKU and plans by ID; the
@@ -109,7 +112,14 @@ fn schema() -> Schema {
         ],
     )
     .with_version(1)
-    .with_blocks(vec![timeouts::block("licence processing", "15m")])
+    .with_blocks(vec![timeouts::block(
+        "Time limits for waiting on licence processing, and on delete for the removal to show.",
+        |op| match op {
+            Operation::Delete => "the removal to show in Graph's reads (members are not waited for)",
+            _ => "licence processing",
+        },
+        "15m",
+    )])
 }
 
 // ---------------------------------------------------------------------------------------
@@ -790,13 +800,17 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         };
         let seen =
             processing::wait_after_write(&tenant.graph, &ctx.cancel, &guid, Some(&expected), false, false, limit).await;
+        // Unconfirmed, the resource stays in state (an error): what depends on the removal,
+        // such as deleting the group, does not run yet, and the next apply confirms it
+        // without sending anything again. Nothing is undone either way.
         match seen.waited {
-            Waited::NotVisible => diags.push(diagnostics::not_yet_visible("delete")),
-            Waited::ReadFailed(e) => diags.push(diagnostics::unconfirmed_after_write(
-                "Unable to Confirm the Removal",
-                &e,
+            Waited::NotVisible => diags.push(diagnostics::removal_unconfirmed(None)),
+            Waited::ReadFailed(e) => diags.push(diagnostics::removal_unconfirmed(Some(&e))),
+            Waited::Cancelled => diags.push(diagnostics::interrupted_after_write(
+                "delete",
+                "the reads that confirm the removal were not made",
             )),
-            _ => {}
+            Waited::Settled | Waited::TimedOut | Waited::GroupGone => {}
         }
     }
 

@@ -49,19 +49,21 @@ impl Operation {
 
 const OPERATIONS: [Operation; 3] = [Operation::Create, Operation::Update, Operation::Delete];
 
-/// The block's schema; `waiting_for` says what the limit bounds, e.g. "licence processing".
-pub fn block(waiting_for: &str, default: &str) -> NestedBlock {
+/// The block's schema; `waiting_for` says what each operation's limit bounds, e.g.
+/// "licence processing", and `summary` what the block as a whole does.
+pub fn block(summary: &str, waiting_for: impl Fn(Operation) -> &'static str, default: &str) -> NestedBlock {
     let block = Block {
         attributes: OPERATIONS
             .iter()
             .map(|op| {
+                let waiting_for = waiting_for(*op);
                 let op = op.name();
                 Attribute::string(op).optional().description(format!(
                     "How long to wait for {waiting_for} on {op}, e.g. `30m` or `1h30m` (default `{default}`)."
                 ))
             })
             .collect(),
-        description: format!("Time limits for waiting on {waiting_for}."),
+        description: summary.to_owned(),
         ..Block::default()
     };
     NestedBlock::new("timeouts", Nesting::Single, block)
