@@ -145,6 +145,22 @@ fn docs_readme_quotes_the_try_script_and_the_permissions_table() {
         readme.contains(table),
         "README.md's permissions table is the one in docs/index.md"
     );
+    // The provider blocks and the pipeline snippet the README shows are the provider page's
+    // (generated from examples/ that `terraform validate` checks).
+    let index = std::fs::read_to_string(root.join("docs/index.md")).unwrap();
+    let fenced: Vec<&str> = readme
+        .split("```")
+        .skip(1)
+        .step_by(2)
+        .filter(|b| b.starts_with("terraform\n") || b.starts_with("yaml\n"))
+        .collect();
+    assert!(fenced.len() >= 3, "{fenced:?}");
+    for block in fenced {
+        assert!(
+            index.contains(&format!("```{block}```")),
+            "README block not in docs/index.md:\n{block}"
+        );
+    }
 }
 
 #[test]
