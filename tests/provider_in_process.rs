@@ -659,9 +659,12 @@ async fn lifecycle_validate_plan_create_drift_update_and_destroy() {
         h.assign_calls(0)
     );
 
-    // Destroy: the plan is null; the apply removes exactly the managed SKU.
+    // Destroy: the plan is null and warns of the plans lost (see
+    // a_destroy_plan_names_the_service_plans_members_lose); the apply removes exactly the
+    // managed SKU.
     let (planning, planned) = h.plan(&updated, &Value::Null).await;
-    assert!(planning.diagnostics.is_empty(), "{:?}", planning.diagnostics);
+    let summaries: Vec<&str> = planning.diagnostics.iter().map(|d| d.summary.as_str()).collect();
+    assert_eq!(summaries, ["Members Lose Service Plans"]);
     assert!(planned.is_null());
     let from = h.mark();
     let (deleting, gone) = h.apply(&updated, &Value::Null, &Value::Null).await;
@@ -984,6 +987,46 @@ async fn a_user_id_known_only_at_apply_is_checked_then() {
         "the state stays as it was"
     );
     assert_eq!(h.writes(), 0, "nothing written to either user");
+}
+
+/// A destroy plan (Terraform 1.3+ sends it to the provider) warns which enabled service
+/// plans the group's members lose, and plans nothing else: the planned state stays null.
+#[tokio::test]
+async fn a_destroy_plan_names_the_service_plans_members_lose() {
+    let h = Harness::start().await;
+    let wanted = config(SALES, &["YAMMER_ENTERPRISE"]);
+    let (_, planned) = h.plan(&Value::Null, &wanted).await;
+    let (_, state) = h.apply(&Value::Null, &planned, &wanted).await;
+    let from = h.mark();
+    let destroy = h
+        .server
+        .provider()
+        .plan_resource_change(proto::plan_resource_change::Request {
+            type_name: RESOURCE.into(),
+            prior_state: dynamic(&state, &h.ty),
+            proposed_new_state: dynamic(&Value::Null, &h.ty),
+            config: dynamic(&Value::Null, &h.ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(h.decode(destroy.planned_state.as_ref()), Value::Null);
+    assert!(errors(&destroy.diagnostics).is_empty(), "{:?}", destroy.diagnostics);
+    assert_eq!(destroy.diagnostics.len(), 1, "{:?}", destroy.diagnostics);
+    let warning = &destroy.diagnostics[0];
+    assert_eq!(warning.summary, "Members Lose Service Plans");
+    assert!(
+        warning.detail.contains("SWAY (from ENTERPRISEPACK") && warning.detail.contains("4 members"),
+        "{}",
+        warning.detail
+    );
+    assert!(
+        !warning.detail.contains("YAMMER_ENTERPRISE"),
+        "a disabled plan is not lost: {}",
+        warning.detail
+    );
+    assert_eq!(h.graph_requests(from), ["POST /v1.0/$batch"], "one review, no write");
 }
 
 /// A delete whose removal reads do not show before its time limit (a replica that lags

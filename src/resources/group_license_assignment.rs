@@ -15,6 +15,8 @@
 //!   with `wait_for_processing`, processing is complete; then the members with licence
 //!   errors (one page of `membersWithLicenseErrors`, the first 100 kept).
 //! - Read: `GET /groups/{id}?$select=…`, one request (a refresh of N resources costs N + 1).
+//! - Destroy plan (Terraform 1.3+ asks the provider): the same `$batch` review, to warn
+//!   which enabled service plans the members lose.
 //! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
 //!   then reads until the removal shows, so that deleting the group next succeeds. A
 //!   removal not seen within `timeouts.delete` is an error that keeps the resource in
@@ -683,6 +685,37 @@ impl Resource<Tenant> for GroupLicenseAssignment {
                 skus: &skus,
             };
             check_group(ctx, tenant, group_id, &intended, diags).await;
+        }
+    }
+
+    /// A destroy takes the managed SKUs away from every member: the plan says which
+    /// enabled plans they lose (the same review as any plan that sends something). A group
+    /// that is gone or cannot hold licences has nothing to lose and nothing to say.
+    async fn plan_destroy(&self, ctx: &Context, tenant: Option<&Tenant>, prior: &Model, diags: &mut Diagnostics) {
+        let (Some(tenant), Some(group_id)) = (tenant, prior.group_id.known()) else {
+            return;
+        };
+        let managed_before: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        if managed_before.is_empty() {
+            return;
+        }
+        let skus = match tenant.subscribed_skus(&ctx.cancel).await {
+            Ok(skus) => skus,
+            Err(e) => return diags.push(graph_warning("Unable to Check the Group", &e)),
+        };
+        let intended = Intended {
+            managed_before: &managed_before,
+            wanted: &Managed::default(),
+            resolved: &BTreeMap::new(),
+            skus: &skus,
+        };
+        match review::review(&tenant.graph, &ctx.cancel, group_id, &intended).await {
+            Review::Reviewed(findings) if !findings.lost.is_empty() => {
+                let users = findings.counts.as_ref().ok().map(|c| c.users);
+                diags.push(diagnostics::plans_taken_away(&findings.lost, users));
+            }
+            Review::Unreadable(e) => diags.push(graph_warning("Unable to Check the Group", &e)),
+            Review::Reviewed(_) | Review::GroupNotFound | Review::Ineligible { .. } => {}
         }
     }
 

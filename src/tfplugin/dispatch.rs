@@ -4,9 +4,10 @@
 //! resource lifecycle asks of a provider is decided here, once, for every resource:
 //! - decoding into the resource's model and encoding back, with path-scoped diagnostics
 //!   when a value does not fit (the typed methods are then not called);
-//! - plan: destroy plans pass through, computed nulls become unknown, the resource adjusts,
-//!   `requires_replace` is collected, attributes the resource left alone keep the exact
-//!   value Terraform sent (refinements, partly unknown collections);
+//! - plan: destroy plans stay null (the resource may only warn), computed nulls become
+//!   unknown, the resource adjusts, `requires_replace` is collected, attributes the
+//!   resource left alone keep the exact value Terraform sent (refinements, partly unknown
+//!   collections);
 //! - apply: create, update or delete by what is null; a failed delete keeps the object, a
 //!   missing or partly unknown new state is a provider bug;
 //! - read: an unconfigured provider keeps the state, a vanished object leaves state;
@@ -146,6 +147,8 @@ pub trait ResourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
         planned: Value,
         diags: &mut Diagnostics,
     ) -> (Value, Vec<AttributePath>);
+    /// PlanResourceChange for a destroy.
+    async fn plan_destroy(&self, ctx: &Context, data: Option<&D>, prior: &Value, diags: &mut Diagnostics);
     /// Create.
     async fn create(
         &self,
@@ -293,6 +296,12 @@ impl<D: Send + Sync + 'static, R: Resource<D>> ResourceHandler<D> for R {
     async fn delete(&self, ctx: &Context, data: &D, prior: Value, diags: &mut Diagnostics) {
         if let Some(prior) = decode::<R::Model>(&prior, Decoding::Other("prior state"), diags) {
             Resource::delete(self, ctx, data, prior, diags).await;
+        }
+    }
+
+    async fn plan_destroy(&self, ctx: &Context, data: Option<&D>, prior: &Value, diags: &mut Diagnostics) {
+        if let Some(prior) = decode::<R::Model>(prior, Decoding::Other("prior state"), diags) {
+            Resource::plan_destroy(self, ctx, data, &prior, diags).await;
         }
     }
 
@@ -657,7 +666,11 @@ pub(crate) async fn plan_resource<D: Send + Sync + 'static>(
     diags: &mut Diagnostics,
 ) -> PlanOutcome {
     if proposed.is_null() {
-        // Destroy: the planned state is null, and there is nothing to adjust.
+        // Destroy: the planned state is null, and there is nothing to adjust; the resource
+        // may only warn.
+        if !prior.is_null() {
+            entry.handler.plan_destroy(ctx, data, &prior, diags).await;
+        }
         return PlanOutcome {
             planned: Value::Null,
             requires_replace: Vec::new(),
@@ -912,6 +925,10 @@ mod tests {
             }
         }
 
+        async fn plan_destroy(&self, _ctx: &Context, _data: Option<&()>, _prior: &Thing, _diags: &mut Diagnostics) {
+            self.called("plan_destroy");
+        }
+
         async fn create(
             &self,
             _ctx: &Context,
@@ -1082,8 +1099,17 @@ mod tests {
         }
         let cases = vec![
             Case {
-                name: "destroy passes through without calling the resource",
+                name: "destroy: planned null; the resource is only asked to check it",
                 prior: thing(known("1"), "a", Value::Null, Value::number(1_i64)),
+                proposed: Value::Null,
+                config: Value::Null,
+                planned: Value::Null,
+                replace: vec![],
+                calls: vec!["plan_destroy"],
+            },
+            Case {
+                name: "nothing to create nor destroy: nothing asked",
+                prior: Value::Null,
                 proposed: Value::Null,
                 config: Value::Null,
                 planned: Value::Null,

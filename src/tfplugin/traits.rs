@@ -192,6 +192,11 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
     ) {
     }
 
+    /// Checks a planned destroy (Terraform 1.3+ asks the provider; older versions do not):
+    /// warnings only, the planned state is null whatever it says. `data` is `None` while
+    /// the provider's configuration is unknown.
+    async fn plan_destroy(&self, _ctx: &Context, _data: Option<&D>, _prior: &Self::Model, _diags: &mut Diagnostics) {}
+
     /// Creates the object; returns its state, which must match every known planned value.
     async fn create(
         &self,
