@@ -919,6 +919,58 @@ async fn a_users_direct_licences_import_by_identity() {
     assert_eq!(h.writes(), 0);
 }
 
+/// A destroy plan of a user's direct licence warns only of what the user's inherited
+/// licences do not give: Lee inherits ENTERPRISEPACK without Yammer from Engineering, so
+/// removing his direct ENTERPRISEPACK (every plan on) loses Yammer alone.
+#[tokio::test]
+async fn a_users_destroy_plan_counts_inherited_licences() {
+    const USER_RESOURCE: &str = "entra_user_license_assignment";
+    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
+    let h = Harness::start().await;
+    let mut client = h.server.provider();
+    let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
+    assert_eq!(h.admin_post(&format!("/users/{LEE}/licenses"), &every_plan).await, 200);
+    let ty = h.resource_type(USER_RESOURCE).await;
+    let imported = client
+        .import_resource_state(proto::import_resource_state::Request {
+            type_name: USER_RESOURCE.into(),
+            id: LEE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let state = value(imported.imported_resources[0].state.as_ref(), &ty);
+    let destroy = client
+        .plan_resource_change(proto::plan_resource_change::Request {
+            type_name: USER_RESOURCE.into(),
+            prior_state: dynamic(&state, &ty),
+            proposed_new_state: dynamic(&Value::Null, &ty),
+            config: dynamic(&Value::Null, &ty),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(value(destroy.planned_state.as_ref(), &ty), Value::Null);
+    assert_eq!(destroy.diagnostics.len(), 1, "{:?}", destroy.diagnostics);
+    let warning = &destroy.diagnostics[0];
+    assert_eq!(warning.summary, "User Loses Service Plans");
+    assert!(
+        warning
+            .detail
+            .contains(&format!("YAMMER_ENTERPRISE (from ENTERPRISEPACK, {YAMMER})")),
+        "{}",
+        warning.detail
+    );
+    assert!(
+        warning.detail.contains("1 enabled service plan"),
+        "inherited plans are not lost: {}",
+        warning.detail
+    );
+    assert_eq!(h.writes(), 0, "planning writes nothing (the admin API is not Graph)");
+}
+
 /// A `user_id` only known at apply plans an update, not a replacement (which would remove
 /// the licences first); at apply, another user is refused and nothing is written.
 #[tokio::test]

@@ -14,9 +14,14 @@
 //!   too few seats is an error here, not a warning as for groups), and which enabled
 //!   plans the change takes away. A plan that sends nothing makes no request beyond the
 //!   SKU list.
-//! - Create/Update/Delete: `GET /users/{id}` (the direct licences now: drift, what exists
-//!   to remove), one `POST /users/{id}/assignLicense`, which Graph answers synchronously,
+//! - Create/Update: `GET /users/{id}` (the direct licences now: drift, what exists to
+//!   remove), one `POST /users/{id}/assignLicense`, which Graph answers synchronously,
 //!   then `GET /users/{id}` until the change shows.
+//! - Delete: the same read and `POST`, and no confirming read: Graph made the removal when
+//!   it answered, and nothing waits on it (a user can be deleted while licensed, unlike a
+//!   group).
+//! - Destroy plan (Terraform 1.3+ asks the provider): `GET /users/{id}`, to warn which
+//!   enabled plans the user loses.
 //! - Read: `GET /users/{id}`, one request. Import: the same and the SKU list.
 //!
 //! `user_id` takes an object ID or a user principal name; `id` is always the object ID.
@@ -432,6 +437,34 @@ impl Resource<Tenant> for UserLicenseAssignment {
         if sends && !exclusive_unknown {
             check_user(&user, &managed_before, &wanted, &resolved, &skus, diags);
         }
+    }
+
+    /// A destroy removes the managed direct licences: the plan warns which enabled plans
+    /// the user loses, counting what inherited licences still give (one user read).
+    async fn plan_destroy(&self, ctx: &Context, tenant: Option<&Tenant>, prior: &Model, diags: &mut Diagnostics) {
+        let (Some(tenant), Some(key)) = (tenant, prior.user_key()) else {
+            return;
+        };
+        let managed_before: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        if managed_before.is_empty() {
+            return;
+        }
+        let (skus, user) = match (
+            tenant.subscribed_skus(&ctx.cancel).await,
+            tenant.graph.user(&ctx.cancel, key).await,
+        ) {
+            (Ok(skus), Ok(Some(user))) => (skus, user),
+            (Err(e), _) | (_, Err(e)) => return diags.push(diagnostics::graph_warning("Unable to Check the User", &e)),
+            (_, Ok(None)) => return,
+        };
+        check_user(
+            &user,
+            &managed_before,
+            &Managed::default(),
+            &BTreeMap::new(),
+            &skus,
+            diags,
+        );
     }
 
     async fn create(
