@@ -1081,6 +1081,31 @@ async fn a_destroy_plan_names_the_service_plans_members_lose() {
     assert_eq!(h.graph_requests(from), ["POST /v1.0/$batch"], "one review, no write");
 }
 
+/// A refresh that meets a lagging replica (one 404 for a group that exists) reads again
+/// before deciding: the resource stays in state, unchanged.
+#[tokio::test]
+async fn one_stale_not_found_does_not_drop_the_resource() {
+    let h = Harness::start().await;
+    let wanted = config(SALES, &["YAMMER_ENTERPRISE"]);
+    let (_, planned) = h.plan(&Value::Null, &wanted).await;
+    let (_, state) = h.apply(&Value::Null, &planned, &wanted).await;
+    h.emulator.set_realism(entra_graph_emulator::Realism {
+        lagging_reads: 1,
+        ..Default::default()
+    });
+    let from = h.mark();
+    let (read, refreshed) = h.read(&state).await;
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    assert_eq!(refreshed, state, "still there, as it was");
+    let reads = h.graph_requests(from);
+    assert_eq!(
+        reads,
+        [format!("GET /v1.0/groups/{SALES}"), format!("GET /v1.0/groups/{SALES}")]
+    );
+    let statuses: Vec<u16> = h.emulator.requests()[from..].iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [404, 200], "a 404, then the group");
+}
+
 /// A delete whose removal reads do not show before its time limit (a replica that lags
 /// longer than `timeouts.delete`): an error, so the resource stays in state and nothing
 /// that depends on the removal runs; the next delete confirms it without a second write.

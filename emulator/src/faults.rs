@@ -59,6 +59,28 @@ pub(crate) fn injected_failure(
     None
 }
 
+/// A 404 for a read of one group or user by ID while `lagging_reads` lasts: Graph's
+/// directory is replicated, and a replica that has not caught up answers "does not exist"
+/// for an object that does (Microsoft Q&A 936575, where Microsoft advises retrying with
+/// backoff). Graph's error for a missing object, whether or not it exists elsewhere.
+pub(crate) fn lagging_read(shared: &Shared, request: &Incoming, caller: &Caller) -> Option<Outgoing> {
+    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
+    let [_, "groups" | "users", id] = segments.as_slice() else {
+        return None;
+    };
+    if request.method != Method::GET || id.starts_with('$') {
+        return None;
+    }
+    {
+        let mut realism = shared.realism.lock().expect("realism");
+        if realism.lagging_reads == 0 {
+            return None;
+        }
+        realism.lagging_reads -= 1;
+    }
+    Some(caller.rejection(crate::state::not_found(id)))
+}
+
 /// Whether a request writes: Graph's own rule is that anything but a GET may change state.
 pub(crate) fn is_write(request: &Incoming) -> bool {
     request.method != Method::GET

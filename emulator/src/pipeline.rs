@@ -195,6 +195,9 @@ async fn graph_pipeline(
         }
     };
     *application = Some(caller.application.clone());
+    if let Some(not_found) = faults::lagging_read(shared, request, &caller) {
+        return not_found;
+    }
 
     if graph::is_batch(request) {
         // The envelope is not charged: each item is, on its own, and the envelope reports

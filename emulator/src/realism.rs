@@ -47,6 +47,9 @@ pub struct Realism {
     pub lost_response_status: u16,
     /// Cut the connection instead of answering `lost_response_status`.
     pub lost_response_reset: bool,
+    /// The next this-many reads of one group or user by ID answer 404, as a replica that
+    /// has not caught up with the object does, while the object exists.
+    pub lagging_reads: u32,
 }
 
 impl Default for Realism {
@@ -70,6 +73,7 @@ impl Default for Realism {
             lose_response_rate: 0.0,
             lost_response_status: 500,
             lost_response_reset: false,
+            lagging_reads: 0,
         }
     }
 }

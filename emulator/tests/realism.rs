@@ -97,3 +97,19 @@ async fn storms_errors_and_resets_are_injected_at_run_time() {
         last.duration_ms
     );
 }
+
+#[tokio::test]
+async fn a_lagging_replica_answers_404_for_an_object_that_exists() {
+    let h = Harness::start().await;
+    h.admin(reqwest::Method::POST, "faults", json!({"laggingReads": 2}))
+        .await;
+    // A list is not a read of one object: untouched, and it does not use up the lag.
+    assert_eq!(h.get("/groups?$top=1").await.0, 200);
+    for path in [format!("/groups/{SALES}"), format!("/users/{ADELE}")] {
+        let (status, body) = h.get(&path).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["error"]["code"], "Request_ResourceNotFound");
+        assert!(body["error"]["message"].as_str().unwrap().contains("does not exist"));
+    }
+    assert_eq!(h.get(&format!("/groups/{SALES}")).await.0, 200, "caught up");
+}

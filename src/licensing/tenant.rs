@@ -6,18 +6,38 @@
 //! here: `assignLicense` rewrites a group's licences, and two resources managing SKUs of
 //! one group (`exclusive = false`) must not interleave their read-modify-write.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-
-use std::collections::BTreeSet;
 
 use super::change::{Licenses, Managed, current_licenses, license_change, without_added};
 use super::direct::direct_licenses;
 use super::guid::Guid;
-use crate::graph::models::SubscribedSku;
+use crate::graph::models::{Group, SubscribedSku, User};
 use crate::graph::{GraphClient, GraphError};
+
+/// How long to wait before reading again an object that a read said does not exist.
+pub const GONE_RECHECK: Duration = Duration::from_secs(2);
+
+/// `read`, and once more after [`GONE_RECHECK`] when it says the object does not exist:
+/// a replica that has not caught up answers 404 for an object that exists (Microsoft
+/// advises retrying such a read), and one such answer must not drop a live assignment
+/// from state, which would plan its re-creation.
+async fn unless_lagging<T, F, Fut>(cancel: &CancellationToken, read: F) -> Result<Option<T>, GraphError>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<Option<T>, GraphError>>,
+{
+    if let Some(found) = read().await? {
+        return Ok(Some(found));
+    }
+    tokio::select! {
+        () = tokio::time::sleep(GONE_RECHECK) => read().await,
+        () = cancel.cancelled() => Err(GraphError::Cancelled),
+    }
+}
 
 /// How a write ended.
 #[derive(Debug)]
@@ -173,6 +193,25 @@ impl Tenant {
             },
         };
         (written, object_id)
+    }
+
+    /// The group for a refresh: `None` only when two reads, [`GONE_RECHECK`] apart, say it
+    /// does not exist.
+    pub async fn group_unless_gone(
+        &self,
+        cancel: &CancellationToken,
+        group_id: &str,
+    ) -> Result<Option<Group>, GraphError> {
+        unless_lagging(cancel, || self.graph.group(cancel, group_id)).await
+    }
+
+    /// The user for a refresh, as [`Tenant::group_unless_gone`].
+    pub async fn user_unless_gone(
+        &self,
+        cancel: &CancellationToken,
+        user_id: &str,
+    ) -> Result<Option<User>, GraphError> {
+        unless_lagging(cancel, || self.graph.user(cancel, user_id)).await
     }
 
     /// The write lock of one group.

@@ -14,7 +14,9 @@
 //!   until the change shows in two reads in a row (Graph is eventually consistent) and,
 //!   with `wait_for_processing`, processing is complete; then the members with licence
 //!   errors (one page of `membersWithLicenseErrors`, the first 100 kept).
-//! - Read: `GET /groups/{id}?$select=…`, one request (a refresh of N resources costs N + 1).
+//! - Read: `GET /groups/{id}?$select=…`, one request (a refresh of N resources costs N + 1);
+//!   a 404 is read again 2 s later before the resource leaves state (a lagging replica
+//!   answers 404 too).
 //! - Destroy plan (Terraform 1.3+ asks the provider): the same `$batch` review, to warn
 //!   which enabled service plans the members lose.
 //! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
@@ -734,7 +736,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         let Some(group_id) = state.group_id.known().cloned() else {
             return ReadOutcome::Found(state);
         };
-        let group = match tenant.graph.group(&ctx.cancel, &group_id).await {
+        let group = match tenant.group_unless_gone(&ctx.cancel, &group_id).await {
             Ok(Some(group)) => group,
             Ok(None) => return ReadOutcome::Gone,
             Err(e) => {

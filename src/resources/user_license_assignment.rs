@@ -22,7 +22,9 @@
 //!   group).
 //! - Destroy plan (Terraform 1.3+ asks the provider): `GET /users/{id}`, to warn which
 //!   enabled plans the user loses.
-//! - Read: `GET /users/{id}`, one request. Import: the same and the SKU list.
+//! - Read: `GET /users/{id}`, one request; a 404 is read again 2 s later before the
+//!   resource leaves state (a lagging replica answers 404 too). Import: the same read and
+//!   the SKU list.
 //!
 //! `user_id` takes an object ID or a user principal name; `id` is always the object ID.
 //! Changing `user_id` replaces the resource unless both name the same user (an ID written
@@ -482,7 +484,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
         let Some(key) = state.user_key().cloned() else {
             return ReadOutcome::Found(state);
         };
-        let user = match tenant.graph.user(&ctx.cancel, &key).await {
+        let user = match tenant.user_unless_gone(&ctx.cancel, &key).await {
             Ok(Some(user)) => user,
             Ok(None) => return ReadOutcome::Gone,
             Err(e) => {
