@@ -1081,6 +1081,66 @@ async fn a_destroy_plan_names_the_service_plans_members_lose() {
     assert_eq!(h.graph_requests(from), ["POST /v1.0/$batch"], "one review, no write");
 }
 
+/// The reprocess action sends each user's progress as soon as that user is done: with
+/// six users, four at a time and 200 ms per request, the first message arrives while the
+/// last users are still being reprocessed.
+#[tokio::test]
+async fn the_reprocess_action_streams_each_user_as_it_is_done() {
+    let h = Harness::start().await;
+    let users: Vec<String> = (1..=6)
+        .map(|n| format!("a1b2c3d4-000{n}-4000-8000-00000000000{n}"))
+        .collect();
+    let config_type = Type::object([("user_ids", Type::set(Type::String)), ("group_id", Type::String)]);
+    let config = Value::object([
+        (
+            "user_ids",
+            Value::Set(users.iter().map(|u| Value::string(u.as_str())).collect()),
+        ),
+        ("group_id", Value::Null),
+    ]);
+    h.emulator.set_realism(entra_graph_emulator::Realism {
+        latency_ms: 200,
+        ..Default::default()
+    });
+    let reprocessed = || {
+        h.emulator
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/reprocessLicenseAssignment"))
+            .count()
+    };
+    let mut events = h
+        .server
+        .provider()
+        .invoke_action(proto::invoke_action::Request {
+            action_type: "entra_user_license_reprocess".into(),
+            config: dynamic(&config, &config_type),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let (mut per_user, mut reprocessed_at_first, mut completed) = (Vec::new(), None, None);
+    while let Some(event) = events.message().await.unwrap() {
+        match event.r#type.unwrap() {
+            proto::invoke_action::event::Type::Progress(p) if p.message.contains("reprocessed") => {
+                reprocessed_at_first.get_or_insert_with(reprocessed);
+                per_user.push(p.message);
+            }
+            proto::invoke_action::event::Type::Progress(_) => {}
+            proto::invoke_action::event::Type::Completed(c) => completed = Some(c.diagnostics),
+        }
+    }
+    assert!(errors(&completed.expect("the stream ends with Completed")).is_empty());
+    assert_eq!(per_user.len(), 6, "{per_user:?}");
+    let at_first = reprocessed_at_first.unwrap();
+    assert!(
+        at_first < 6,
+        "the first message came before the last users were reprocessed ({at_first} of 6)"
+    );
+    assert_eq!(reprocessed(), 6);
+}
+
 /// A refresh that meets a lagging replica (one 404 for a group that exists) reads again
 /// before deciding: the resource stays in state, unchanged.
 #[tokio::test]

@@ -13,9 +13,10 @@
 //! It sends one progress message per user and ends with the diagnostics.
 
 use async_trait::async_trait;
+use futures::StreamExt;
 
 use crate::licensing::Tenant;
-use crate::licensing::reprocess::reprocess;
+use crate::licensing::reprocess::reprocess_each;
 use crate::model;
 use crate::tfplugin::{Action, Attr, Context, Diagnostics, Progress, Schema, SetOf};
 use crate::user_targets::{self, Targets};
@@ -86,13 +87,13 @@ impl Action<Tenant> for UserLicenseReprocessAction {
         progress.send(format!("reprocessing {} users", users.len())).await;
         let total = users.len();
         let mut remaining = 0;
-        for (done, (user, outcome)) in reprocess(&tenant.graph, &ctx.cancel, users)
-            .await
-            .into_iter()
-            .enumerate()
-        {
+        // One message per user as soon as that user is done, not all at the end.
+        let mut outcomes = std::pin::pin!(reprocess_each(&tenant.graph, &ctx.cancel, users));
+        let mut done = 0;
+        while let Some((user, outcome)) = outcomes.next().await {
+            done += 1;
             progress
-                .send(user_targets::progress_line(done + 1, total, &user, &outcome))
+                .send(user_targets::progress_line(done, total, &user, &outcome))
                 .await;
             match outcome {
                 Ok(result) => remaining += result.license_errors.len(),

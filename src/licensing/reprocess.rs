@@ -6,7 +6,7 @@
 //! time. Each user's outcome is kept apart: a user that does not exist does not stop the
 //! others.
 
-use futures::StreamExt;
+use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use crate::graph::{GraphClient, GraphError};
@@ -53,20 +53,28 @@ pub async fn members_with_errors(
     }
 }
 
-/// Reprocesses `users`, four at a time; the outcomes come back sorted by user.
-pub async fn reprocess(
-    graph: &GraphClient,
-    cancel: &CancellationToken,
+/// One user's outcome.
+pub type Outcome = (String, Result<Reprocessed, ReprocessFailure>);
+
+/// Reprocesses `users`, four at a time, each outcome as soon as it is known (what an
+/// action streams as progress).
+pub fn reprocess_each<'a>(
+    graph: &'a GraphClient,
+    cancel: &'a CancellationToken,
     users: Vec<String>,
-) -> Vec<(String, Result<Reprocessed, ReprocessFailure>)> {
-    let mut outcomes: Vec<_> = futures::stream::iter(users)
-        .map(|user| async move {
+) -> impl Stream<Item = Outcome> + 'a {
+    futures::stream::iter(users)
+        .map(move |user| async move {
             let outcome = reprocess_one(graph, cancel, &user).await;
             (user, outcome)
         })
         .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
+}
+
+/// Reprocesses `users`, four at a time; the outcomes come back sorted by user (what a
+/// resource records).
+pub async fn reprocess(graph: &GraphClient, cancel: &CancellationToken, users: Vec<String>) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = reprocess_each(graph, cancel, users).collect().await;
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     outcomes
 }
