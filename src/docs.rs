@@ -124,7 +124,8 @@ provider "entra" {
 ```
 
 Or, with an empty provider block, the environment: `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
-`ARM_CLIENT_SECRET`.
+`ARM_CLIENT_SECRET`. A secret mounted as a file: `client_secret_file_path`
+(`ARM_CLIENT_SECRET_FILE_PATH`) instead of `client_secret`; setting both is an error.
 
 ### Service principal with a client certificate
 
@@ -170,6 +171,11 @@ Azure DevOps: set `ARM_USE_OIDC=true` and `ARM_ADO_PIPELINE_SERVICE_CONNECTION_I
 service connection's ID), and map `System.AccessToken` into the step as
 `SYSTEM_ACCESSTOKEN`; the provider requests the token from `SYSTEM_OIDCREQUESTURI`.
 
+AKS workload identity: `use_aks_workload_identity = true`
+(`ARM_USE_AKS_WORKLOAD_IDENTITY=true`) is OIDC with what the pod's environment provides:
+the token file `AZURE_FEDERATED_TOKEN_FILE`, and `AZURE_CLIENT_ID` and `AZURE_TENANT_ID`
+when `client_id` and `tenant_id` (or `ARM_CLIENT_ID`, `ARM_TENANT_ID`) are not set.
+
 ### Managed identity
 
 On an Azure VM, App Service, Functions or a container with an identity: `use_msi = true`
@@ -186,7 +192,9 @@ provider "entra" {
 ### Other clouds
 
 `environment = "usgovernmentl4" | "usgovernmentl5" | "china"` (`ARM_ENVIRONMENT`) selects
-the cloud's Graph and login hosts; the default is `global`.
+the cloud's Graph and login hosts; the default is `global`. azuread's `metadata_host`
+(endpoints read from a metadata service) has no equivalent: set `graph_endpoint` and
+`authority_endpoint` to the cloud's hosts instead.
 
 ### The local Graph emulator
 

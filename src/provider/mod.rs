@@ -42,6 +42,10 @@ pub fn provider_schema() -> Schema {
             optional_string("client_id", "The application (client) ID of the service principal. Environment variable: `ARM_CLIENT_ID`."),
             optional_string("client_secret", "A client secret of the application. Environment variable: `ARM_CLIENT_SECRET`.").sensitive(),
             optional_string(
+                "client_secret_file_path",
+                "Path to a file holding the client secret (surrounding whitespace ignored), instead of `client_secret`. Environment variable: `ARM_CLIENT_SECRET_FILE_PATH`.",
+            ),
+            optional_string(
                 "client_certificate",
                 "A base64-encoded PKCS#12 or PEM client certificate with its private key. Environment variable: `ARM_CLIENT_CERTIFICATE`.",
             )
@@ -56,6 +60,10 @@ pub fn provider_schema() -> Schema {
             )
             .sensitive(),
             optional_bool("use_oidc", "Authenticate with workload identity federation (OIDC). Environment variable: `ARM_USE_OIDC`."),
+            optional_bool(
+                "use_aks_workload_identity",
+                "Authenticate with AKS workload identity: OIDC with the token file, client ID and tenant ID the pod's environment provides (`AZURE_FEDERATED_TOKEN_FILE`, `AZURE_CLIENT_ID`, `AZURE_TENANT_ID`) unless set here. Environment variable: `ARM_USE_AKS_WORKLOAD_IDENTITY`.",
+            ),
             optional_string("oidc_token", "An OIDC token to exchange for a Graph token. Environment variable: `ARM_OIDC_TOKEN`.").sensitive(),
             optional_string(
                 "oidc_token_file_path",

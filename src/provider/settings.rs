@@ -77,6 +77,8 @@ model! {
         pub client_id: Attr<String>,
         /// `ARM_CLIENT_SECRET`.
         pub client_secret: Attr<String>,
+        /// `ARM_CLIENT_SECRET_FILE_PATH`.
+        pub client_secret_file_path: Attr<String>,
         /// `ARM_CLIENT_CERTIFICATE`.
         pub client_certificate: Attr<String>,
         /// `ARM_CLIENT_CERTIFICATE_PATH`.
@@ -85,6 +87,8 @@ model! {
         pub client_certificate_password: Attr<String>,
         /// `ARM_USE_OIDC`.
         pub use_oidc: Attr<bool>,
+        /// `ARM_USE_AKS_WORKLOAD_IDENTITY`.
+        pub use_aks_workload_identity: Attr<bool>,
         /// `ARM_OIDC_TOKEN`.
         pub oidc_token: Attr<String>,
         /// `ARM_OIDC_TOKEN_FILE_PATH`.
@@ -118,6 +122,7 @@ impl ProviderConfig {
             &self.tenant_id,
             &self.client_id,
             &self.client_secret,
+            &self.client_secret_file_path,
             &self.client_certificate,
             &self.client_certificate_path,
             &self.client_certificate_password,
@@ -131,7 +136,12 @@ impl ProviderConfig {
             &self.graph_endpoint,
             &self.authority_endpoint,
         ];
-        let bools = [&self.use_oidc, &self.use_msi, &self.use_cli];
+        let bools = [
+            &self.use_oidc,
+            &self.use_aks_workload_identity,
+            &self.use_msi,
+            &self.use_cli,
+        ];
         strings.iter().any(|a| a.is_unknown()) || bools.iter().any(|a| a.is_unknown())
     }
 }
@@ -202,6 +212,15 @@ pub fn validate(config: &ProviderConfig, diags: &mut Diagnostics) {
             AttributePath::attr("client_certificate_path"),
             "Conflicting Client Certificate Settings",
             "Set either client_certificate (ARM_CLIENT_CERTIFICATE) or client_certificate_path (ARM_CLIENT_CERTIFICATE_PATH), not both.",
+        );
+    }
+    if matches!(string(&config.client_secret, no_env, &[]), Setting::Set(..))
+        && matches!(string(&config.client_secret_file_path, no_env, &[]), Setting::Set(..))
+    {
+        diags.attribute_error(
+            AttributePath::attr("client_secret_file_path"),
+            "Conflicting Client Secret Settings",
+            "Set either client_secret (ARM_CLIENT_SECRET) or client_secret_file_path (ARM_CLIENT_SECRET_FILE_PATH), not both.",
         );
     }
 }
@@ -343,11 +362,56 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
     )?;
     let graph_url = with_version(graph_root);
 
-    let tenant = || string(&config.tenant_id, env, &["ARM_TENANT_ID"]);
-    let client = || string(&config.client_id, env, &["ARM_CLIENT_ID"]);
+    // AKS workload identity: the pod's own variables fill in what ARM_* leaves out.
+    let aks = matches!(
+        boolean(
+            &config.use_aks_workload_identity,
+            env,
+            "ARM_USE_AKS_WORKLOAD_IDENTITY",
+            false
+        ),
+        Setting::Set(true, _)
+    );
+    let (tenant_variables, client_variables): (&[&str], &[&str]) = if aks {
+        (
+            &["ARM_TENANT_ID", "AZURE_TENANT_ID"],
+            &["ARM_CLIENT_ID", "AZURE_CLIENT_ID"],
+        )
+    } else {
+        (&["ARM_TENANT_ID"], &["ARM_CLIENT_ID"])
+    };
+    let tenant = || string(&config.tenant_id, env, tenant_variables);
+    let client = || string(&config.client_id, env, client_variables);
     let certificate = string(&config.client_certificate, env, &["ARM_CLIENT_CERTIFICATE"]);
     let certificate_path = string(&config.client_certificate_path, env, &["ARM_CLIENT_CERTIFICATE_PATH"]);
-    let secret = string(&config.client_secret, env, &["ARM_CLIENT_SECRET"]);
+    // The secret, and the attribute a token error points at when it came from the block.
+    let (secret, secret_attribute) = match (
+        string(&config.client_secret, env, &["ARM_CLIENT_SECRET"]),
+        string(&config.client_secret_file_path, env, &["ARM_CLIENT_SECRET_FILE_PATH"]),
+    ) {
+        (Setting::Set(secret, from_config), _) => (Setting::Set(secret, from_config), "client_secret"),
+        (_, Setting::Set(path, from_config)) => match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => (
+                Setting::Set(text.trim().to_owned(), from_config),
+                "client_secret_file_path",
+            ),
+            read => {
+                let problem = match read {
+                    Ok(_) => "is empty".to_owned(),
+                    Err(e) => format!("could not be read: {e}"),
+                };
+                diags.push(
+                    crate::tfplugin::Diagnostic::error(
+                        "Unreadable Client Secret",
+                        format!("client_secret_file_path (ARM_CLIENT_SECRET_FILE_PATH) {path:?} {problem}."),
+                    )
+                    .at_if(from_config, AttributePath::attr("client_secret_file_path")),
+                );
+                return None;
+            }
+        },
+        (unset, _) => (unset, "client_secret"),
+    };
 
     let (credential, credential_attribute) = if let Setting::Set(..) = certificate.or(&certificate_path) {
         let (data, attribute) = match (certificate, certificate_path) {
@@ -440,9 +504,14 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
                 client_id: client_id?,
                 secret: Secret::new(secret),
             },
-            from_config.then_some("client_secret"),
+            from_config.then_some(secret_attribute),
         )
-    } else if let Setting::Set(true, _) = boolean(&config.use_oidc, env, "ARM_USE_OIDC", false) {
+    } else if aks
+        || matches!(
+            boolean(&config.use_oidc, env, "ARM_USE_OIDC", false),
+            Setting::Set(true, _)
+        )
+    {
         let source = federated_source(config, env, diags)?;
         let tenant_id = required(
             tenant(),
@@ -655,6 +724,75 @@ mod tests {
             settings.credential_attribute, None,
             "the secret came from the environment"
         );
+    }
+
+    #[test]
+    fn the_secret_from_a_file_and_a_conflict_with_the_secret_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "from-a-file\n").unwrap();
+        let ids = [
+            ("ARM_TENANT_ID", "11111111-1111-1111-1111-111111111111"),
+            ("ARM_CLIENT_ID", "22222222-2222-2222-2222-222222222222"),
+        ];
+        let c = config(&[("client_secret_file_path", Value::string(path.to_str().unwrap()))]);
+        let (settings, diags) = resolve_with(&c, &ids);
+        assert!(diags.is_empty(), "{diags:?}");
+        let settings = settings.unwrap();
+        assert!(
+            matches!(settings.credential, Credential::ClientSecret { ref secret, .. } if secret.expose() == "from-a-file"),
+            "the file's content, trimmed"
+        );
+        assert_eq!(settings.credential_attribute, Some("client_secret_file_path"));
+
+        let (settings, diags) = resolve_with(
+            &config(&[]),
+            &[ids[0], ids[1], ("ARM_CLIENT_SECRET_FILE_PATH", "/nonexistent/secret")],
+        );
+        assert!(settings.is_none());
+        let d = diags.iter().next().unwrap();
+        assert_eq!(d.summary, "Unreadable Client Secret");
+        assert!(d.detail.contains("/nonexistent/secret"), "{}", d.detail);
+
+        let both = config(&[
+            ("client_secret", Value::string("s")),
+            ("client_secret_file_path", Value::string(path.to_str().unwrap())),
+        ]);
+        let mut diags = Diagnostics::new();
+        validate(&both, &mut diags);
+        let d = diags.iter().next().unwrap();
+        assert_eq!(d.summary, "Conflicting Client Secret Settings");
+        assert_eq!(d.path, Some(AttributePath::attr("client_secret_file_path")));
+    }
+
+    #[test]
+    fn aks_workload_identity_takes_the_pods_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("azure-identity-token");
+        std::fs::write(&token, "a.jwt.token").unwrap();
+        let pod = [
+            ("ARM_USE_AKS_WORKLOAD_IDENTITY", "true"),
+            ("AZURE_TENANT_ID", "11111111-1111-1111-1111-111111111111"),
+            ("AZURE_CLIENT_ID", "22222222-2222-2222-2222-222222222222"),
+            ("AZURE_FEDERATED_TOKEN_FILE", token.to_str().unwrap()),
+        ];
+        let (settings, diags) = resolve_with(&config(&[]), &pod);
+        assert!(diags.is_empty(), "{diags:?}");
+        match settings.unwrap().credential {
+            Credential::Federated {
+                tenant_id,
+                client_id,
+                source: FederatedSource::File(path),
+            } => {
+                assert_eq!(tenant_id, "11111111-1111-1111-1111-111111111111");
+                assert_eq!(client_id, "22222222-2222-2222-2222-222222222222");
+                assert_eq!(path, token);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Without the switch, AZURE_CLIENT_ID is not read: azuread's behaviour.
+        let (settings, _) = resolve_with(&config(&[("use_oidc", Value::Bool(true))]), &pod[1..]);
+        assert!(settings.is_none(), "no client ID from ARM_CLIENT_ID");
     }
 
     #[test]
