@@ -558,6 +558,7 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
         );
         return None;
     };
+    overlapping_switches(config, env, aks, &credential, diags);
     Some(Settings {
         cloud,
         graph_url,
@@ -565,6 +566,44 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
         credential,
         credential_attribute,
     })
+}
+
+/// A warning when a method was switched on explicitly (`use_oidc`, AKS workload identity,
+/// `use_msi`) but a credential earlier in azuread's order is used instead: a client secret
+/// left in the environment would otherwise win without a word.
+fn overlapping_switches(config: &ProviderConfig, env: Env<'_>, aks: bool, used: &Credential, diags: &mut Diagnostics) {
+    let (used_name, rank) = match used {
+        Credential::ClientCertificate { .. } => ("a client certificate", 0),
+        Credential::ClientSecret { .. } => ("a client secret", 1),
+        Credential::Federated { .. } => ("OIDC", 2),
+        Credential::ManagedIdentity { .. } => ("a managed identity", 3),
+        Credential::AzureCli { .. } => return,
+    };
+    let oidc = aks
+        || matches!(
+            boolean(&config.use_oidc, env, "ARM_USE_OIDC", false),
+            Setting::Set(true, _)
+        );
+    let msi = matches!(
+        boolean(&config.use_msi, env, "ARM_USE_MSI", false),
+        Setting::Set(true, _)
+    );
+    let ignored: Vec<&str> = [
+        (oidc && rank < 2, "use_oidc (ARM_USE_OIDC) or use_aks_workload_identity"),
+        (msi && rank < 3, "use_msi (ARM_USE_MSI)"),
+    ]
+    .into_iter()
+    .filter_map(|(ignored, name)| ignored.then_some(name))
+    .collect();
+    if !ignored.is_empty() {
+        diags.warning(
+            "Credential Settings Overlap",
+            format!(
+                "The provider authenticates with {used_name}; {} is also on and is ignored. Credentials are tried in azuread's order: client certificate, client secret, OIDC, managed identity, Azure CLI. Unset the settings (or ARM_* variables) you do not mean to use.",
+                ignored.join(" and ")
+            ),
+        );
+    }
 }
 
 impl<T> Setting<T> {
@@ -682,7 +721,7 @@ fn with_version(mut root: url::Url) -> url::Url {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin::{FromValue, Value};
+    use crate::tfplugin::{FromValue, Severity, Value};
     use std::collections::HashMap;
 
     /// A provider block as Terraform would send it, decoded into the model.
@@ -714,7 +753,8 @@ mod tests {
                 ("ARM_OIDC_TOKEN", "o"),
             ],
         );
-        assert!(diags.is_empty(), "{diags:?}");
+        let said: Vec<&str> = diags.iter().map(|d| d.summary.as_str()).collect();
+        assert_eq!(said, ["Credential Settings Overlap"], "a warning, no error");
         let settings = settings.unwrap();
         assert!(
             matches!(settings.credential, Credential::ClientSecret { ref tenant_id, .. } if tenant_id == "11111111-1111-1111-1111-111111111111")
@@ -793,6 +833,27 @@ mod tests {
         // Without the switch, AZURE_CLIENT_ID is not read: azuread's behaviour.
         let (settings, _) = resolve_with(&config(&[("use_oidc", Value::Bool(true))]), &pod[1..]);
         assert!(settings.is_none(), "no client ID from ARM_CLIENT_ID");
+    }
+
+    #[test]
+    fn a_method_switched_on_but_outranked_is_a_warning() {
+        let ids = [
+            ("ARM_TENANT_ID", "11111111-1111-1111-1111-111111111111"),
+            ("ARM_CLIENT_ID", "22222222-2222-2222-2222-222222222222"),
+            ("ARM_CLIENT_SECRET", "left-in-the-environment"),
+        ];
+        let (settings, diags) = resolve_with(&config(&[("use_oidc", Value::Bool(true))]), &ids);
+        assert!(matches!(settings.unwrap().credential, Credential::ClientSecret { .. }));
+        let d = diags.iter().next().expect("a warning");
+        assert_eq!(
+            (d.severity, d.summary.as_str()),
+            (Severity::Warning, "Credential Settings Overlap")
+        );
+        assert!(d.detail.contains("a client secret; use_oidc"), "{}", d.detail);
+        assert!(!d.detail.contains("left-in-the-environment"), "never the secret itself");
+        // The secret alone, or the CLI default: nothing to say.
+        let (_, diags) = resolve_with(&config(&[]), &ids);
+        assert!(diags.is_empty(), "{diags:?}");
     }
 
     #[test]
