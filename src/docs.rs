@@ -1,6 +1,7 @@
 //! Registry-format documentation, generated from the schemas' markdown descriptions and
 //! the files under `examples/` (the layout the Terraform Registry reads):
-//! `docs/index.md`, `docs/resources/*.md`, `docs/data-sources/*.md`, `docs/actions/*.md`.
+//! `docs/index.md`, `docs/resources/*.md`, `docs/data-sources/*.md`, `docs/actions/*.md`,
+//! `docs/list-resources/*.md`.
 //! The provider page adds authentication per method and the Graph permissions
 //! ([`AUTHENTICATION`], [`PERMISSIONS`]); every attribute of object type, however deeply it
 //! sits in lists, sets and maps, gets a "Nested Schema" section generated from its type.
@@ -64,6 +65,23 @@ pub fn render_all(root: &Path) -> BTreeMap<String, String> {
                 name,
                 &schema,
                 example(&format!("data-sources/{name}/data-source.tf")),
+                None,
+                &schema.block.description,
+            ),
+        );
+    }
+    for list in <EntraProvider as Provider>::list_resources(&provider) {
+        let name = list.type_name();
+        let schema = list.schema();
+        let file = format!("docs/list-resources/{}.md", name.trim_start_matches("entra_"));
+        files.insert(
+            file,
+            page(
+                name,
+                "List Resource",
+                name,
+                &schema,
+                example(&format!("list-resources/{name}/list-resource.tfquery.hcl")),
                 None,
                 &schema.block.description,
             ),

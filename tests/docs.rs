@@ -29,6 +29,7 @@ fn docs_are_generated_from_the_schema_and_examples() {
         "docs/resources/group_license_assignment.md",
         "docs/data-sources/subscribed_skus.md",
         "docs/actions/user_license_reprocess.md",
+        "docs/list-resources/group_license_assignment.md",
     ] {
         assert!(rendered.contains_key(expected), "{expected}");
     }
