@@ -183,6 +183,15 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         "non-exclusive: another SKU on the group is left alone"
     );
     let v = vars(("enabled", r#"["AAD_PREMIUM","EXCHANGE_S_FOUNDATION"]"#), true);
+    // Turning exclusive on: the diff shows only the flag, the warning names the SKU.
+    let (code, planned) = plan_exit_code(&ws, &v);
+    assert_eq!(code, 2, "{planned}");
+    let unwrapped = planned.replace('\n', " "); // Terraform wraps diagnostics
+    assert!(
+        unwrapped.contains("Unlisted Licences Will Be Removed")
+            && unwrapped.contains("ENTERPRISEPACK (6fd2c87f-b296-42f0-b197-1e91e994b900)"),
+        "{planned}"
+    );
     let before = graph.emulator.requests().len();
     run(&ws, &apply, &v);
     let calls = assign_calls(&graph, before);
@@ -193,9 +202,15 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     );
     assert_eq!(plan_exit_code(&ws, &v).0, 0);
 
-    // Destroy removes exactly the managed SKUs.
+    // Destroy removes exactly the managed SKUs; Terraform 1.3+ asks the provider about
+    // the destroy, which warns of the plans the members lose.
     let before = graph.emulator.requests().len();
-    run(&ws, &["destroy", "-auto-approve", "-no-color", "-input=false"], &v);
+    let destroyed = run(&ws, &["destroy", "-auto-approve", "-no-color", "-input=false"], &v);
+    assert_eq!(
+        destroyed.contains("Members Lose Service Plans"),
+        ws.terraform_version() >= (1, 3, 0),
+        "{destroyed}"
+    );
     let calls = assign_calls(&graph, before);
     assert_eq!(calls.len(), 1);
     let removed: Vec<&str> = calls[0]["removeLicenses"]
