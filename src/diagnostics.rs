@@ -344,19 +344,21 @@ pub fn exclusive_unknown(holder: &str) -> Diagnostic {
 }
 
 /// A removal Graph accepted on delete that reads did not show (or could not be read) by
-/// the end of the delete: an error, so that the resource stays in state.
+/// the end of the delete. A warning: the resource leaves state all the same, because
+/// keeping it would make the next apply remove the SKUs again, even from another resource
+/// that manages them now.
 pub fn removal_unconfirmed(error: Option<&GraphError>) -> Diagnostic {
     let why = match error {
         None => "reads did not show it by the end of the delete (Graph's directory is eventually consistent)",
         Some(_) => "the group could not be read to confirm it",
     };
     let detail = format!(
-        "Graph accepted the removal of the licences, but {why}. The resource stays in state, so that what depends on the removal (deleting the group) does not run yet. Run the apply again: it sends nothing more once the removal shows. Nothing was undone."
+        "Graph accepted the removal of the licences, but {why}. Nothing was undone and the resource left state. If deleting the group next fails because it still holds licences, run the apply again once reads show the removal."
     );
     match error {
-        None => Diagnostic::error("Licence Removal Not Confirmed", detail),
+        None => Diagnostic::warning("Licence Removal Not Confirmed", detail),
         Some(e) => {
-            let mut diagnostic = graph_error("Licence Removal Not Confirmed", e);
+            let mut diagnostic = graph_warning("Licence Removal Not Confirmed", e);
             diagnostic.detail = format!("{detail}\n\n{}", diagnostic.detail);
             diagnostic
         }

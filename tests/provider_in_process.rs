@@ -1167,10 +1167,10 @@ async fn one_stale_not_found_does_not_drop_the_resource() {
 }
 
 /// A delete whose removal reads do not show before its time limit (a replica that lags
-/// longer than `timeouts.delete`): an error, so the resource stays in state and nothing
-/// that depends on the removal runs; the next delete confirms it without a second write.
+/// longer than `timeouts.delete`): a warning, and the resource leaves state. Kept, the next
+/// apply would send the removal again, even after another resource took the SKU over.
 #[tokio::test]
-async fn an_unconfirmed_removal_keeps_the_resource_in_state_until_it_shows() {
+async fn an_unconfirmed_removal_is_a_warning_and_is_not_sent_again() {
     let h = Harness::start().await;
     let wanted = config(SALES, &["YAMMER_ENTERPRISE"]);
     let (_, planned) = h.plan(&Value::Null, &wanted).await;
@@ -1189,24 +1189,15 @@ async fn an_unconfirmed_removal_keeps_the_resource_in_state_until_it_shows() {
         ..Default::default()
     });
     let from = h.mark();
-    let (deleted, kept) = h.apply(&state, &Value::Null, &Value::Null).await;
-    let found = errors(&deleted.diagnostics);
-    assert!(
-        found.len() == 1 && found[0].starts_with("Licence Removal Not Confirmed"),
-        "{found:?}"
-    );
-    assert_eq!(kept, state, "the resource stays in state");
+    let (deleted, gone) = h.apply(&state, &Value::Null, &Value::Null).await;
+    assert!(errors(&deleted.diagnostics).is_empty(), "{:?}", deleted.diagnostics);
+    let summaries: Vec<&str> = deleted.diagnostics.iter().map(|d| d.summary.as_str()).collect();
+    assert_eq!(summaries, ["Licence Removal Not Confirmed"]);
+    assert_eq!(gone, Value::Null, "the resource leaves state");
     assert_eq!(h.assign_calls(from).len(), 1, "the removal was sent once");
-
-    // Once reads show it (the lag is over), the next delete sends nothing and leaves state.
     tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
     h.emulator.set_realism(entra_graph_emulator::Realism::default());
     assert_eq!(h.group_licenses(SALES), json!([]), "Graph made the removal");
-    let from = h.mark();
-    let (deleted, gone) = h.apply(&state, &Value::Null, &Value::Null).await;
-    assert!(deleted.diagnostics.is_empty(), "{:?}", deleted.diagnostics);
-    assert_eq!(gone, Value::Null);
-    assert!(h.assign_calls(from).is_empty(), "nothing sent again");
 }
 
 /// `exclusive` turned on for a group that holds a SKU the configuration does not list
@@ -1266,6 +1257,25 @@ async fn removals_by_exclusive_are_named_in_the_plan() {
         planned.get("license_processing_state").is_unknown(),
         "the plan does not claim that nothing will be sent"
     );
+
+    // The same licence re-spelled by SKU ID: the plan with `exclusive` unknown and the
+    // apply-time plan, with it known and unchanged, agree on every known value (Terraform
+    // refuses a final plan that changes one).
+    let ems_by_id = Value::object([("disabled_plans", Value::Null), ("enabled_plans", Value::Null)]);
+    let mut respelled = wanted.clone();
+    respelled.set(
+        "licenses",
+        Value::Map(BTreeMap::from([(
+            "efccb6f7-5641-4e0e-bd10-b4976e1bf68e".to_owned(),
+            ems_by_id,
+        )])),
+    );
+    let (_, first) = h.plan(&state, &respelled).await;
+    respelled.set("exclusive", Value::Null);
+    let (_, at_apply) = h.plan(&state, &respelled).await;
+    for name in ["licenses", "effective_licenses"] {
+        assert_eq!(first.get(name), at_apply.get(name), "{name}");
+    }
     assert_eq!(h.writes(), 1, "planning wrote nothing");
 }
 

@@ -21,9 +21,9 @@
 //!   which enabled service plans the members lose.
 //! - Delete: `GET /groups/{id}`, `POST assignLicense` removing exactly the managed SKUs,
 //!   then reads until the removal shows, so that deleting the group next succeeds. A
-//!   removal not seen within `timeouts.delete` is an error that keeps the resource in
-//!   state (the group is then not deleted in the same run); the next delete finds it done
-//!   and sends nothing.
+//!   removal not seen within `timeouts.delete` is a warning and the resource leaves state:
+//!   kept, the next apply would remove the SKUs again, even from a resource that manages
+//!   them by then.
 //! - Import: `GET /groups/{id}` and `GET /subscribedSkus`.
 //! - Move (`moved` from `azuread_group_license`, Terraform 1.8+): no request; Terraform
 //!   asks an unconfigured provider. The moved state names the SKU and plans by ID; the
@@ -665,17 +665,20 @@ impl Resource<Tenant> for GroupLicenseAssignment {
             diags.push(diagnostics::exclusive_unknown("group"));
         }
         if let (Some(prior), Some(before)) = (&request.prior, &before)
-            && !exclusive_unknown
-            && sends_nothing(before, &wanted)
+            && before.licenses == wanted.licenses
         {
-            // Same SKUs and plans, perhaps spelled differently: keep what is in state.
+            // Same SKUs and plans, perhaps spelled differently: keep what is in state. Decided
+            // on the licences alone, so that the plan with `exclusive` unknown and the
+            // apply-time plan with it known agree.
             planned.effective_licenses = prior.effective_licenses.clone();
             if written_alike(&prior.licenses, &request.config.licenses) {
                 // `"SKU" = {}` and `{ disabled_plans = [] }`: Terraform accepts the prior
                 // value of the whole attribute as equivalent, so the plan is empty.
                 planned.licenses = prior.licenses.clone();
             }
-            return keep_after_apply_values(planned, prior);
+            if !exclusive_unknown && sends_nothing(before, &wanted) {
+                return keep_after_apply_values(planned, prior);
+            }
         }
         unknown_after_apply_values(planned);
         let managed_before: BTreeSet<Guid> = before.map(|b| b.licenses.into_keys().collect()).unwrap_or_default();
@@ -835,9 +838,8 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         };
         let seen =
             processing::wait_after_write(&tenant.graph, &ctx.cancel, &guid, Some(&expected), false, false, limit).await;
-        // Unconfirmed, the resource stays in state (an error): what depends on the removal,
-        // such as deleting the group, does not run yet, and the next apply confirms it
-        // without sending anything again. Nothing is undone either way.
+        // Unconfirmed, a warning, and the resource leaves state: kept, the next apply would
+        // remove the SKUs again, even if another resource manages them by then.
         match seen.waited {
             Waited::NotVisible => diags.push(diagnostics::removal_unconfirmed(None)),
             Waited::ReadFailed(e) => diags.push(diagnostics::removal_unconfirmed(Some(&e))),

@@ -398,14 +398,20 @@ impl Resource<Tenant> for UserLicenseAssignment {
         let renamed = prior.is_some_and(|p| p.user_id != planned.user_id);
         let sends = exclusive_unknown || prior.is_none_or(|p| !sends_nothing(&p.managed(), &wanted));
         match prior {
-            // Same SKUs and plans, perhaps spelled differently: keep what is in state.
-            Some(prior) if !sends => {
+            // Same SKUs and plans, perhaps spelled differently: keep what is in state. Decided
+            // on the licences alone, so that a plan with `exclusive` unknown and the
+            // apply-time plan with it known agree.
+            Some(prior) if prior.managed().licenses == wanted.licenses => {
                 planned.effective_licenses = prior.effective_licenses.clone();
-                planned.graph_disabled_plan_ids = prior.graph_disabled_plan_ids.clone();
                 if written_alike(&prior.licenses, &request.config.licenses) {
                     // `"SKU" = {}` and `{ disabled_plans = [] }` (see `written_alike`).
                     planned.licenses = prior.licenses.clone();
                 }
+                planned.graph_disabled_plan_ids = if sends {
+                    Attr::Unknown
+                } else {
+                    prior.graph_disabled_plan_ids.clone()
+                };
             }
             _ => planned.graph_disabled_plan_ids = Attr::Unknown,
         }
