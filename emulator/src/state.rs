@@ -321,10 +321,12 @@ impl Directory {
         let mut states = Vec::new();
 
         for license in &user.direct {
-            enabled
-                .entry(license.sku_id.clone())
-                .or_default()
-                .extend(self.enabled_plans(license));
+            // Keyed by the tenant's spelling of the SKU ID, whatever case the client sent:
+            // seats and licence filters look it up that way.
+            let sku_id = self
+                .sku(&license.sku_id)
+                .map_or_else(|| license.sku_id.clone(), |sku| sku.sku_id.clone());
+            enabled.entry(sku_id).or_default().extend(self.enabled_plans(license));
             states.push(LicenseState {
                 sku_id: license.sku_id.clone(),
                 assigned_by_group: None,

@@ -267,6 +267,16 @@ impl TenantFile {
             if let Some(member) = group.group_members.iter().find(|m| !groups.contains_key(m.as_str())) {
                 return Err(format!("group {} has unknown group member {member}", group.id));
             }
+            // Graph lists a member once; counts and pages rely on it.
+            let mut seen = std::collections::HashSet::new();
+            if let Some(member) = group
+                .members
+                .iter()
+                .chain(&group.group_members)
+                .find(|m| !seen.insert(m.to_ascii_lowercase()))
+            {
+                return Err(format!("group {} lists member {member} twice", group.id));
+            }
             if nests(&groups, &group.id, &group.id) {
                 return Err(format!("group {} contains itself through nested groups", group.id));
             }
@@ -452,6 +462,10 @@ mod tests {
         tenant.groups[1].group_members.push("nope".into());
         assert!(tenant.check().unwrap_err().contains("unknown group member"));
         tenant.groups[1].group_members.clear();
+        let member = tenant.groups[1].members[0].clone();
+        tenant.groups[1].members.push(member);
+        assert!(tenant.check().unwrap_err().contains("twice"));
+        tenant.groups[1].members.pop();
         tenant.subscribed_skus[0]
             .extra_disabled_plans
             .push("eec0eb4f-6444-4f95-aba0-50c24d67f998".into());

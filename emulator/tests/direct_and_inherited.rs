@@ -236,3 +236,44 @@ async fn group_user_members_and_users_select_their_licence_states_and_usage_loca
     assert_eq!(lee["licenseAssignmentStates"].as_array().unwrap().len(), 2);
     assert!(lee.get("id").is_none() && lee.get("assignedLicenses").is_none());
 }
+
+#[tokio::test]
+async fn a_direct_sku_sent_in_upper_case_counts_and_filters_as_the_tenant_spells_it() {
+    let h = Harness::start().await;
+    let seats = |skus: &Json| {
+        skus["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["skuId"] == AAD_P2)
+            .map(|s| s["consumedUnits"].as_u64().unwrap())
+            .unwrap()
+    };
+    let before = seats(&h.get("/subscribedSkus").await.1);
+    let upper = AAD_P2.to_ascii_uppercase();
+    let (status, body) = h
+        .post(
+            &format!("/users/{LEE}/assignLicense"),
+            &assign(&[(upper.as_str(), &[])], &[]),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        seats(&h.get("/subscribedSkus").await.1),
+        before + 1,
+        "one more seat in use"
+    );
+    let (status, users) = h
+        .get(&format!(
+            "/users?$select=id&$filter=assignedLicenses/any(x:x/skuId eq {AAD_P2})"
+        ))
+        .await;
+    assert_eq!(status, 200, "{users}");
+    let ids: Vec<&str> = users["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&LEE), "{ids:?}");
+}

@@ -385,32 +385,29 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
     let certificate = string(&config.client_certificate, env, &["ARM_CLIENT_CERTIFICATE"]);
     let certificate_path = string(&config.client_certificate_path, env, &["ARM_CLIENT_CERTIFICATE_PATH"]);
     // The secret, and the attribute a token error points at when it came from the block.
+    // The secret, and the attribute a token error points at when it came from the block.
+    // The block wins over the environment; from the environment both at once must agree,
+    // as azuread requires (both in the block is refused by `validate`).
     let (secret, secret_attribute) = match (
         string(&config.client_secret, env, &["ARM_CLIENT_SECRET"]),
         string(&config.client_secret_file_path, env, &["ARM_CLIENT_SECRET_FILE_PATH"]),
     ) {
-        (Setting::Set(secret, from_config), _) => (Setting::Set(secret, from_config), "client_secret"),
-        (_, Setting::Set(path, from_config)) => match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => (
-                Setting::Set(text.trim().to_owned(), from_config),
-                "client_secret_file_path",
-            ),
-            read => {
-                let problem = match read {
-                    Ok(_) => "is empty".to_owned(),
-                    Err(e) => format!("could not be read: {e}"),
-                };
-                diags.push(
-                    crate::tfplugin::Diagnostic::error(
-                        "Unreadable Client Secret",
-                        format!("client_secret_file_path (ARM_CLIENT_SECRET_FILE_PATH) {path:?} {problem}."),
-                    )
-                    .at_if(from_config, AttributePath::attr("client_secret_file_path")),
+        (Setting::Set(secret, true), _) => (Setting::Set(secret, true), "client_secret"),
+        (direct, Setting::Set(path, from_config)) => {
+            let from_file = secret_file(&path, from_config, diags)?;
+            if let Setting::Set(secret, false) = &direct
+                && !from_config
+                && *secret != from_file
+            {
+                diags.error(
+                    "Conflicting Client Secret Settings",
+                    "ARM_CLIENT_SECRET and the file named by ARM_CLIENT_SECRET_FILE_PATH hold different secrets. Unset one of them.",
                 );
                 return None;
             }
-        },
-        (unset, _) => (unset, "client_secret"),
+            (Setting::Set(from_file, from_config), "client_secret_file_path")
+        }
+        (direct, _) => (direct, "client_secret"),
     };
 
     let (credential, credential_attribute) = if let Setting::Set(..) = certificate.or(&certificate_path) {
@@ -606,6 +603,23 @@ fn overlapping_switches(config: &ProviderConfig, env: Env<'_>, aks: bool, used: 
     }
 }
 
+/// The client secret in the file at `path`, surrounding whitespace removed.
+fn secret_file(path: &str, from_config: bool, diags: &mut Diagnostics) -> Option<String> {
+    let problem = match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => return Some(text.trim().to_owned()),
+        Ok(_) => "is empty".to_owned(),
+        Err(e) => format!("could not be read: {e}"),
+    };
+    diags.push(
+        crate::tfplugin::Diagnostic::error(
+            "Unreadable Client Secret",
+            format!("client_secret_file_path (ARM_CLIENT_SECRET_FILE_PATH) {path:?} {problem}."),
+        )
+        .at_if(from_config, AttributePath::attr("client_secret_file_path")),
+    );
+    None
+}
+
 impl<T> Setting<T> {
     fn or<'a>(&'a self, other: &'a Setting<T>) -> &'a Setting<T> {
         match self {
@@ -793,6 +807,42 @@ mod tests {
         let d = diags.iter().next().unwrap();
         assert_eq!(d.summary, "Unreadable Client Secret");
         assert!(d.detail.contains("/nonexistent/secret"), "{}", d.detail);
+
+        // The block's file wins over ARM_CLIENT_SECRET; from the environment, both must agree.
+        let (settings, _) = resolve_with(&c, &[ids[0], ids[1], ("ARM_CLIENT_SECRET", "stale")]);
+        assert!(
+            matches!(settings.unwrap().credential, Credential::ClientSecret { ref secret, .. } if secret.expose() == "from-a-file")
+        );
+        let file = path.to_str().unwrap();
+        let (settings, diags) = resolve_with(
+            &config(&[]),
+            &[
+                ids[0],
+                ids[1],
+                ("ARM_CLIENT_SECRET", "stale"),
+                ("ARM_CLIENT_SECRET_FILE_PATH", file),
+            ],
+        );
+        assert!(settings.is_none());
+        let d = diags.iter().next().unwrap();
+        assert_eq!(d.summary, "Conflicting Client Secret Settings");
+        assert!(
+            !d.detail.contains("stale") && !d.detail.contains("from-a-file"),
+            "no secret in it"
+        );
+        let (settings, diags) = resolve_with(
+            &config(&[]),
+            &[
+                ids[0],
+                ids[1],
+                ("ARM_CLIENT_SECRET", "from-a-file"),
+                ("ARM_CLIENT_SECRET_FILE_PATH", file),
+            ],
+        );
+        assert!(
+            diags.is_empty() && settings.is_some(),
+            "the same secret twice: {diags:?}"
+        );
 
         let both = config(&[
             ("client_secret", Value::string("s")),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::diagnostics::{Diagnostic, Diagnostics};
+use super::diagnostics::{Diagnostic, Diagnostics, Severity};
 use super::model::{Model, TfType};
 use super::path::AttributePath;
 use super::plan;
@@ -669,7 +669,13 @@ pub(crate) async fn plan_resource<D: Send + Sync + 'static>(
         // Destroy: the planned state is null, and there is nothing to adjust; the resource
         // may only warn.
         if !prior.is_null() {
-            entry.handler.plan_destroy(ctx, data, &prior, diags).await;
+            // Only warnings: nothing a check finds may stop a destroy.
+            let mut checked = Diagnostics::new();
+            entry.handler.plan_destroy(ctx, data, &prior, &mut checked).await;
+            diags.extend(checked.into_iter().map(|mut d| {
+                d.severity = Severity::Warning;
+                d
+            }));
         }
         return PlanOutcome {
             planned: Value::Null,
@@ -925,8 +931,11 @@ mod tests {
             }
         }
 
-        async fn plan_destroy(&self, _ctx: &Context, _data: Option<&()>, _prior: &Thing, _diags: &mut Diagnostics) {
+        async fn plan_destroy(&self, _ctx: &Context, _data: Option<&()>, _prior: &Thing, diags: &mut Diagnostics) {
             self.called("plan_destroy");
+            if self.fail {
+                diags.error("Failed", "as the case asked");
+            }
         }
 
         async fn create(
@@ -1161,6 +1170,29 @@ mod tests {
             assert_eq!(outcome.requires_replace, case.replace, "{}", case.name);
             assert_eq!(fake.calls(), case.calls, "{}", case.name);
         }
+    }
+
+    #[test]
+    fn a_destroy_check_can_only_warn() {
+        let (entry, fake) = entry(Fake {
+            fail: true,
+            ..Fake::default()
+        });
+        let mut diags = Diagnostics::new();
+        let outcome = block_on(plan_resource(
+            &entry,
+            &Context::default(),
+            Some(&()),
+            thing(Value::string("1"), "a", Value::Null, Value::number(1_i64)),
+            Value::Null,
+            Value::Null,
+            &mut diags,
+        ));
+        assert_eq!(outcome.planned, Value::Null);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let d = diags.iter().next().expect("the check's finding");
+        assert_eq!((d.severity, d.summary.as_str()), (Severity::Warning, "Failed"));
+        assert_eq!(fake.calls(), ["plan_destroy"]);
     }
 
     #[test]
