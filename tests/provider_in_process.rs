@@ -20,6 +20,8 @@ use terraform_provider_entra::tfplugin::{AttributePath, Type, Value};
 use crate::support::{InProcess, dynamic, errors, value};
 
 const RESOURCE: &str = "entra_group_license_assignment";
+const USER_RESOURCE: &str = "entra_user_license_assignment";
+const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
 /// The Contoso fixture's `terraform-ci` application, which holds the licensing permissions.
 const CLIENT_ID: &str = "11111111-1111-4111-8111-111111111111";
 const CLIENT_SECRET: &str = "ci-secret-value";
@@ -400,6 +402,46 @@ impl Harness {
             .unwrap()
             .into_inner();
         implied_type(schemas.resource_schemas[type_name].block.as_ref().unwrap())
+    }
+
+    /// Lee holding ENTERPRISEPACK directly with every plan on (he also inherits it, without
+    /// Yammer, from Engineering), imported as `entra_user_license_assignment`: the state
+    /// and the resource's type.
+    async fn lee_imported_with_direct_enterprisepack(&self) -> (Value, Type) {
+        let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
+        assert_eq!(
+            self.admin_post(&format!("/users/{LEE}/licenses"), &every_plan).await,
+            200
+        );
+        let ty = self.resource_type(USER_RESOURCE).await;
+        let imported = self
+            .server
+            .provider()
+            .import_resource_state(proto::import_resource_state::Request {
+                type_name: USER_RESOURCE.into(),
+                id: LEE.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        (value(imported.imported_resources[0].state.as_ref(), &ty), ty)
+    }
+
+    /// PlanResourceChange for a destroy of `state`, a `type_name` of type `ty`.
+    async fn plan_destroy(&self, type_name: &str, state: &Value, ty: &Type) -> proto::plan_resource_change::Response {
+        self.server
+            .provider()
+            .plan_resource_change(proto::plan_resource_change::Request {
+                type_name: type_name.into(),
+                prior_state: dynamic(state, ty),
+                proposed_new_state: dynamic(&Value::Null, ty),
+                config: dynamic(&Value::Null, ty),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
     }
 
     /// A call to the emulator's admin API (`/_emulator/…`, an administrator's change made
@@ -875,8 +917,6 @@ async fn the_redundant_direct_license_removal_action_streams_one_message_per_use
 /// gives the user's direct licences only, keyed by part number, and the same identity.
 #[tokio::test]
 async fn a_users_direct_licences_import_by_identity() {
-    const USER_RESOURCE: &str = "entra_user_license_assignment";
-    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
     let h = Harness::start().await;
     let mut client = h.server.provider();
     // Lee inherits ENTERPRISEPACK from Engineering and holds it directly too, every plan on.
@@ -924,34 +964,9 @@ async fn a_users_direct_licences_import_by_identity() {
 /// removing his direct ENTERPRISEPACK (every plan on) loses Yammer alone.
 #[tokio::test]
 async fn a_users_destroy_plan_counts_inherited_licences() {
-    const USER_RESOURCE: &str = "entra_user_license_assignment";
-    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
     let h = Harness::start().await;
-    let mut client = h.server.provider();
-    let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
-    assert_eq!(h.admin_post(&format!("/users/{LEE}/licenses"), &every_plan).await, 200);
-    let ty = h.resource_type(USER_RESOURCE).await;
-    let imported = client
-        .import_resource_state(proto::import_resource_state::Request {
-            type_name: USER_RESOURCE.into(),
-            id: LEE.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let state = value(imported.imported_resources[0].state.as_ref(), &ty);
-    let destroy = client
-        .plan_resource_change(proto::plan_resource_change::Request {
-            type_name: USER_RESOURCE.into(),
-            prior_state: dynamic(&state, &ty),
-            proposed_new_state: dynamic(&Value::Null, &ty),
-            config: dynamic(&Value::Null, &ty),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let (state, ty) = h.lee_imported_with_direct_enterprisepack().await;
+    let destroy = h.plan_destroy(USER_RESOURCE, &state, &ty).await;
     assert_eq!(value(destroy.planned_state.as_ref(), &ty), Value::Null);
     assert_eq!(destroy.diagnostics.len(), 1, "{:?}", destroy.diagnostics);
     let warning = &destroy.diagnostics[0];
@@ -975,23 +990,9 @@ async fn a_users_destroy_plan_counts_inherited_licences() {
 /// the licences first); at apply, another user is refused and nothing is written.
 #[tokio::test]
 async fn a_user_id_known_only_at_apply_is_checked_then() {
-    const USER_RESOURCE: &str = "entra_user_license_assignment";
-    const LEE: &str = "a1b2c3d4-0006-4000-8000-000000000006";
     let h = Harness::start().await;
     let mut client = h.server.provider();
-    let every_plan = json!({"addLicenses": [{"skuId": ENTERPRISEPACK, "disabledPlans": []}], "removeLicenses": []});
-    assert_eq!(h.admin_post(&format!("/users/{LEE}/licenses"), &every_plan).await, 200);
-    let ty = h.resource_type(USER_RESOURCE).await;
-    let imported = client
-        .import_resource_state(proto::import_resource_state::Request {
-            type_name: USER_RESOURCE.into(),
-            id: LEE.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let prior = value(imported.imported_resources[0].state.as_ref(), &ty);
+    let (prior, ty) = h.lee_imported_with_direct_enterprisepack().await;
     let mut config = prior.clone();
     for computed in ["id", "effective_licenses", "graph_disabled_plan_ids"] {
         config.set(computed, Value::Null);
@@ -1050,19 +1051,7 @@ async fn a_destroy_plan_names_the_service_plans_members_lose() {
     let (_, planned) = h.plan(&Value::Null, &wanted).await;
     let (_, state) = h.apply(&Value::Null, &planned, &wanted).await;
     let from = h.mark();
-    let destroy = h
-        .server
-        .provider()
-        .plan_resource_change(proto::plan_resource_change::Request {
-            type_name: RESOURCE.into(),
-            prior_state: dynamic(&state, &h.ty),
-            proposed_new_state: dynamic(&Value::Null, &h.ty),
-            config: dynamic(&Value::Null, &h.ty),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let destroy = h.plan_destroy(RESOURCE, &state, &h.ty).await;
     assert_eq!(h.decode(destroy.planned_state.as_ref()), Value::Null);
     assert!(errors(&destroy.diagnostics).is_empty(), "{:?}", destroy.diagnostics);
     assert_eq!(destroy.diagnostics.len(), 1, "{:?}", destroy.diagnostics);
@@ -1338,7 +1327,6 @@ async fn a_stop_after_the_write_keeps_it_in_state_and_says_so() {
 /// A user deleted outside Terraform: the refresh removes the resource from state.
 #[tokio::test]
 async fn a_vanished_user_leaves_state_on_refresh() {
-    const USER_RESOURCE: &str = "entra_user_license_assignment";
     let h = Harness::start().await;
     let mut client = h.server.provider();
     let ty = h.resource_type(USER_RESOURCE).await;
