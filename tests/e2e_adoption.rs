@@ -42,16 +42,6 @@ fn fifty_licensed_groups() -> BackgroundEmulator {
     })
 }
 
-/// Graph writes the emulator applied (the request log's `applied` field).
-fn writes(graph: &BackgroundEmulator) -> usize {
-    graph
-        .emulator
-        .requests()
-        .iter()
-        .filter(|r| r.applied == Some(true))
-        .count()
-}
-
 fn no_licence_removed(graph: &BackgroundEmulator) {
     assert!(
         graph.emulator.continuity().is_empty(),
@@ -107,13 +97,13 @@ fn one_import_block_over_licensed_groups_adopts_fifty_groups_without_a_write() {
         plan.contains("50 to import, 0 to add, 0 to change, 0 to destroy"),
         "every licensed group, nothing else:\n{plan}"
     );
-    let writes_before = writes(&graph);
+    let writes_before = graph.applied_writes();
     let applied = ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert!(
         applied.contains("50 imported, 0 added, 0 changed, 0 destroyed"),
         "{applied}"
     );
-    assert_eq!(writes(&graph), writes_before, "adopting writes nothing");
+    assert_eq!(graph.applied_writes(), writes_before, "adopting writes nothing");
 
     // The next plan is empty, and costs one `$batch` (the data source: 13 SKUs) plus one
     // read per group (the refresh).
@@ -128,7 +118,7 @@ fn one_import_block_over_licensed_groups_adopts_fifty_groups_without_a_write() {
         .filter(|r| r.method == "GET" && r.path.starts_with("/v1.0/groups/"))
         .count();
     assert_eq!(group_reads, 50, "one refresh read per group");
-    assert_eq!(writes(&graph), writes_before);
+    assert_eq!(graph.applied_writes(), writes_before);
 
     // The state holds readable keys and plan names.
     let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
@@ -152,14 +142,14 @@ fn one_import_block_over_licensed_groups_adopts_fifty_groups_without_a_write() {
         &serde_json::json!({"addLicenses": [{"skuId": EMS, "disabledPlans": [INTUNE_A]}], "removeLicenses": []}),
     );
     assert_eq!(status, 202);
-    let writes_before = writes(&graph);
+    let writes_before = graph.applied_writes();
     let (code, plan) = plan_exit_code(&ws);
     assert_eq!(code, 2, "{plan}");
     assert!(plan.contains("0 to add, 1 to change, 0 to destroy"), "{plan}");
     let applied = ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert!(applied.contains("0 added, 1 changed, 0 destroyed"), "{applied}");
     assert_eq!(
-        writes(&graph),
+        graph.applied_writes(),
         writes_before,
         "the group already holds it: nothing sent"
     );
@@ -190,7 +180,7 @@ fn one_import_block_per_group_generates_readable_config_that_plans_empty() {
     let adopt = emulator_workspace(test, &graph).unwrap();
     std::fs::write(adopt.path().join("main.tf"), crate::support::HEADER).unwrap();
     std::fs::write(adopt.path().join("imports.tf"), &imports).unwrap();
-    let writes_before = writes(&graph);
+    let writes_before = graph.applied_writes();
     adopt.ok(&["plan", "-generate-config-out=generated.tf", "-no-color", "-input=false"]);
     let generated = std::fs::read_to_string(adopt.path().join("generated.tf")).unwrap();
     assert_eq!(
@@ -218,6 +208,6 @@ fn one_import_block_per_group_generates_readable_config_that_plans_empty() {
     );
     let (code, plan) = plan_exit_code(&adopt);
     assert_eq!(code, 0, "the plan with the generated HCL is empty:\n{plan}");
-    assert_eq!(writes(&graph), writes_before, "adopting writes nothing");
+    assert_eq!(graph.applied_writes(), writes_before, "adopting writes nothing");
     no_licence_removed(&graph);
 }

@@ -13,25 +13,6 @@ const MFA: &str = "8a256a2b-b617-496d-b51b-e76466e88db0";
 const CLOUD_APP_DISCOVERY: &str = "932ad362-64a8-4783-9106-97849a1a30b9";
 const INTUNE: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
 
-/// The assignLicense bodies the emulator received since `from`.
-fn assign_calls(graph: &BackgroundEmulator, from: usize) -> Vec<Json> {
-    graph.emulator.requests()[from..]
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.ends_with("/assignLicense"))
-        .map(|r| r.body.clone().unwrap_or(Json::Null))
-        .collect()
-}
-
-fn writes(graph: &BackgroundEmulator) -> usize {
-    graph
-        .emulator
-        .requests()
-        .iter()
-        // Write attempts: every non-GET Graph call (a `$batch` of reads is not one).
-        .filter(|r| r.applied.is_some())
-        .count()
-}
-
 /// Asserts that no member lost an enabled service plan since the continuity log held
 /// `from` entries; returns the log's length now.
 fn no_plan_lost_since(graph: &BackgroundEmulator, from: usize, step: &str) -> usize {
@@ -100,7 +81,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     let v = vars(("disabled", r#"["MFA_PREMIUM"]"#), false);
     let before = graph.emulator.requests().len();
     run(&ws, &apply, &v);
-    let calls = assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/");
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["removeLicenses"], json!([]));
     let added: Vec<&str> = calls[0]["addLicenses"]
@@ -123,7 +104,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     );
     let before = graph.emulator.requests().len();
     run(&ws, &apply, &v);
-    let calls = assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0]["addLicenses"][0]["skuId"], AAD_P1);
     let disabled: Vec<&str> = calls[0]["addLicenses"][0]["disabledPlans"]
@@ -139,10 +120,10 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
 
     // The same effect as an allow-list: no Graph write at all.
     let v = vars(("enabled", r#"["AAD_PREMIUM","EXCHANGE_S_FOUNDATION"]"#), false);
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     run(&ws, &apply, &v);
     assert_eq!(
-        writes(&graph),
+        graph.write_attempts(),
         writes_before,
         "switching disabled_plans to an equivalent enabled_plans writes nothing"
     );
@@ -164,7 +145,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     let losses = graph.emulator.continuity().len();
     let before = graph.emulator.requests().len();
     run(&ws, &apply, &v);
-    let calls = assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/");
     assert_eq!(
         calls,
         vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})]
@@ -194,7 +175,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
     );
     let before = graph.emulator.requests().len();
     run(&ws, &apply, &v);
-    let calls = assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/");
     assert_eq!(calls.len(), 1);
     assert_eq!(
         calls[0]["removeLicenses"],
@@ -211,7 +192,7 @@ fn lifecycle_with_in_place_plan_changes_drift_and_destroy() {
         ws.terraform_version() >= (1, 3, 0),
         "{destroyed}"
     );
-    let calls = assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/");
     assert_eq!(calls.len(), 1);
     let removed: Vec<&str> = calls[0]["removeLicenses"]
         .as_array()
@@ -300,7 +281,7 @@ fn bad_configurations_fail_at_plan_on_the_attribute_and_write_nothing() {
             "EMSPREMIUM",
         ),
     ];
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     for (body, summary, mention) in &cases {
         std::fs::write(
             ws.path().join("main.tf"),
@@ -321,7 +302,7 @@ fn bad_configurations_fail_at_plan_on_the_attribute_and_write_nothing() {
         );
     }
     assert_eq!(
-        writes(&graph),
+        graph.write_attempts(),
         writes_before,
         "no Graph write for any bad configuration"
     );
@@ -339,7 +320,7 @@ fn import_by_cli_gives_readable_keys_and_an_empty_plan() {
         "{HEADER}\nresource \"entra_group_license_assignment\" \"engineering\" {{\n  group_id = \"{ENGINEERING}\"\n  licenses = {{\n    \"ENTERPRISEPACK\" = {{ disabled_plans = [\"YAMMER_ENTERPRISE\"] }}\n  }}\n}}\n"
     );
     std::fs::write(ws.path().join("main.tf"), config).unwrap();
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     ws.ok(&[
         "import",
         "-no-color",
@@ -360,7 +341,7 @@ fn import_by_cli_gives_readable_keys_and_an_empty_plan() {
     );
     let (code, plan) = plan_exit_code(&ws, &[]);
     assert_eq!(code, 0, "the plan after import is empty:\n{plan}");
-    assert_eq!(writes(&graph), writes_before, "import writes nothing");
+    assert_eq!(graph.write_attempts(), writes_before, "import writes nothing");
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"]);
     no_plan_lost_since(&graph, 0, "import and refresh");
 }
@@ -427,11 +408,11 @@ fn import_block_generates_readable_config_that_plans_empty() {
         !generated.contains("effective_licenses"),
         "computed attributes are not generated"
     );
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     let (code, plan) = plan_exit_code(&ws, &[]);
     assert_eq!(code, 0, "plan with the generated HCL is empty:\n{plan}");
-    assert_eq!(writes(&graph), writes_before, "importing writes nothing");
+    assert_eq!(graph.write_attempts(), writes_before, "importing writes nothing");
     no_plan_lost_since(&graph, 0, "import block");
 }
 
@@ -454,7 +435,7 @@ fn adding_and_removing_managed_skus_and_a_vanished_group() {
     let before = graph.emulator.requests().len();
     ws.ok(&apply);
     assert_eq!(
-        assign_calls(&graph, before),
+        graph.assign_bodies(before, "/v1.0/"),
         vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})],
         "only the new SKU is sent"
     );
@@ -463,7 +444,7 @@ fn adding_and_removing_managed_skus_and_a_vanished_group() {
     let before = graph.emulator.requests().len();
     ws.ok(&apply);
     assert_eq!(
-        assign_calls(&graph, before),
+        graph.assign_bodies(before, "/v1.0/"),
         vec![json!({"addLicenses": [], "removeLicenses": [AAD_P1]})],
         "only the dropped SKU is removed"
     );
@@ -518,7 +499,7 @@ fn imported_licenses_plan_empty_whether_disabled_plans_is_left_out_or_empty() {
     let left_out = config("{}");
     let empty = config("{ disabled_plans = [] }");
     let losses = graph.emulator.continuity().len();
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     let import = [
         "import",
         "-no-color",
@@ -540,7 +521,11 @@ fn imported_licenses_plan_empty_whether_disabled_plans_is_left_out_or_empty() {
         assert!(applied.contains("0 added, 0 changed, 0 destroyed"), "{applied}");
         assert_eq!(plan_exit_code(&ws, &[]).0, 0, "still empty after the apply");
     }
-    assert_eq!(writes(&graph), writes_before, "no Graph write for either writing");
+    assert_eq!(
+        graph.write_attempts(),
+        writes_before,
+        "no Graph write for either writing"
+    );
     no_plan_lost_since(&graph, losses, "import with either writing");
 }
 
@@ -562,13 +547,13 @@ fn a_group_id_in_upper_case_plans_no_replacement_after_import() {
         "entra_group_license_assignment.engineering",
         &upper,
     ]);
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     let (code, plan) = plan_exit_code(&ws, &[]);
     assert_eq!(
         code, 0,
         "Graph's lower case in state, the user's upper case in config: no change\n{plan}"
     );
     ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
-    assert_eq!(writes(&graph), writes_before, "nothing written");
+    assert_eq!(graph.write_attempts(), writes_before, "nothing written");
     no_plan_lost_since(&graph, 0, "upper-case group_id");
 }

@@ -111,14 +111,6 @@ fn run(ws: &Workspace, command: &[&str], remove_direct: bool) -> String {
     ws.ok(&args)
 }
 
-fn removal_posts(graph: &BackgroundEmulator, from: usize) -> Vec<(String, Json)> {
-    graph.emulator.requests()[from..]
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.starts_with("/v1.0/users/") && r.path.ends_with("/assignLicense"))
-        .map(|r| (r.path.clone(), r.body.clone().unwrap_or(Json::Null)))
-        .collect()
-}
-
 #[test]
 fn fifty_users_move_from_direct_to_group_licensing_without_losing_a_plan() {
     let graph = BackgroundEmulator::start();
@@ -195,7 +187,7 @@ fn fifty_users_move_from_direct_to_group_licensing_without_losing_a_plan() {
     let losses_before = graph.emulator.continuity().len();
     let before = graph.emulator.requests().len();
     ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false", "tfplan"]);
-    let posts = removal_posts(&graph, before);
+    let posts = graph.assign_posts(before, "/v1.0/users/");
     assert_eq!(posts.len(), covered.len(), "one removal per covered user");
     for (path, body) in &posts {
         assert_eq!(body, &json!({"addLicenses": [], "removeLicenses": [E3]}), "{path}");
@@ -244,10 +236,13 @@ fn fifty_users_move_from_direct_to_group_licensing_without_losing_a_plan() {
     let before = graph.emulator.requests().len();
     let updated = run(&ws, &apply, true);
     assert!(updated.contains("0 added, 1 changed, 0 destroyed"), "{updated}");
-    assert!(removal_posts(&graph, before).is_empty());
+    assert!(graph.assign_posts(before, "/v1.0/users/").is_empty());
     let before = graph.emulator.requests().len();
     run(&ws, &apply, false);
-    assert!(removal_posts(&graph, before).is_empty(), "destroy removes nothing");
+    assert!(
+        graph.assign_posts(before, "/v1.0/users/").is_empty(),
+        "destroy removes nothing"
+    );
     assert_eq!(direct_holders(&graph), still_direct);
     assert!(graph.emulator.continuity().is_empty());
 }

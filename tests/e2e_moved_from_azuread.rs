@@ -154,15 +154,6 @@ fn azuread_configured(ws: &Workspace) -> usize {
         .unwrap_or(0)
 }
 
-fn writes(graph: &BackgroundEmulator) -> usize {
-    graph
-        .emulator
-        .requests()
-        .iter()
-        .filter(|r| r.applied == Some(true))
-        .count()
-}
-
 fn plan(ws: &Workspace) -> (i32, String) {
     let output = ws.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"]);
     (
@@ -191,7 +182,7 @@ fn moved_from_azuread_group_license_plans_only_the_move_and_applies_without_a_wr
     std::fs::write(ws.path().join("main.tf"), guide_file("one-sku/main.tf")).unwrap();
     ws.ok(&["init", "-no-color", "-input=false"]);
 
-    let writes_before = writes(&graph);
+    let writes_before = graph.applied_writes();
     let (code, output) = plan(&ws);
     assert_eq!(code, 2, "a move is a change to the state:\n{output}");
     assert!(
@@ -202,11 +193,11 @@ fn moved_from_azuread_group_license_plans_only_the_move_and_applies_without_a_wr
         output.contains("0 to add, 0 to change, 0 to destroy") && !output.contains("update in-place"),
         "the move and nothing else:\n{output}"
     );
-    assert_eq!(writes(&graph), writes_before, "planning writes nothing");
+    assert_eq!(graph.applied_writes(), writes_before, "planning writes nothing");
 
     let applied = ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert!(applied.contains("0 added, 0 changed, 0 destroyed"), "{applied}");
-    assert_eq!(writes(&graph), writes_before, "the apply writes nothing");
+    assert_eq!(graph.applied_writes(), writes_before, "the apply writes nothing");
     let (code, output) = plan(&ws);
     assert_eq!(code, 0, "the next plan is empty:\n{output}");
 
@@ -220,7 +211,7 @@ fn moved_from_azuread_group_license_plans_only_the_move_and_applies_without_a_wr
         "spelled with names by the refresh after the move"
     );
     assert_eq!(values["effective_licenses"]["ENTERPRISEPACK"]["sku_id"], ENTERPRISEPACK);
-    assert_eq!(writes(&graph), writes_before);
+    assert_eq!(graph.applied_writes(), writes_before);
     assert_eq!(azuread_configured(&ws), 0, "a pure move never configures azuread");
     no_licence_removed(&graph);
 }
@@ -248,7 +239,7 @@ fn several_azuread_licences_of_one_group_become_one_resource_without_a_write() {
     std::fs::write(ws.path().join("main.tf"), guide_file("several-skus/main.tf")).unwrap();
     ws.ok(&["init", "-no-color", "-input=false"]);
     let losses_before = graph.emulator.continuity().len();
-    let writes_before = writes(&graph);
+    let writes_before = graph.applied_writes();
 
     let (code, output) = plan(&ws);
     assert_eq!(code, 2, "{output}");
@@ -269,7 +260,7 @@ fn several_azuread_licences_of_one_group_become_one_resource_without_a_write() {
     let applied = ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"]);
     assert!(applied.contains("0 added, 1 changed, 0 destroyed"), "{applied}");
     assert_eq!(
-        writes(&graph),
+        graph.applied_writes(),
         writes_before,
         "the group already holds both licences: nothing is sent"
     );
@@ -304,5 +295,5 @@ fn a_malformed_azuread_id_is_an_error_naming_it() {
         output.contains(&format!("{ENGINEERING}/{ENTERPRISEPACK}")),
         "the error names the ID:\n{output}"
     );
-    assert_eq!(writes(&graph), 0);
+    assert_eq!(graph.applied_writes(), 0);
 }

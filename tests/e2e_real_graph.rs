@@ -43,11 +43,6 @@ fn apply(ws: &Workspace) -> String {
     ws.ok(&["apply", "-auto-approve", "-no-color", "-input=false"])
 }
 
-/// Write attempts (every Graph call that is not a read).
-fn writes(graph: &BackgroundEmulator) -> usize {
-    graph.emulator.requests().iter().filter(|r| r.applied.is_some()).count()
-}
-
 fn assign_bodies(graph: &BackgroundEmulator, from: usize) -> Vec<Json> {
     graph.emulator.requests()[from..]
         .iter()
@@ -89,7 +84,7 @@ fn groups_that_cannot_hold_licenses_fail_at_plan_on_group_id() {
         out.contains(&format!("group_id = \"{ANNOUNCEMENTS}\"")),
         "placed on group_id:\n{out}"
     );
-    assert_eq!(writes(&graph), 0);
+    assert_eq!(graph.write_attempts(), 0);
 }
 
 #[test]

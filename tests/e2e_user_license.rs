@@ -18,19 +18,6 @@ const YAMMER: &str = "7547a3fe-08ee-4ccb-b430-5077c5041653";
 const INTUNE: &str = "c1ec4a95-1f05-45b3-a911-aa3fa01094f5";
 const AAD_PREMIUM: &str = "078d2b04-f1bd-4111-bbd4-b4b1b354cef4";
 
-/// The direct assignLicense bodies the emulator received since `from`.
-fn user_assign_calls(graph: &BackgroundEmulator, from: usize) -> Vec<Json> {
-    graph.emulator.requests()[from..]
-        .iter()
-        .filter(|r| r.method == "POST" && r.path.starts_with("/v1.0/users/") && r.path.ends_with("/assignLicense"))
-        .map(|r| r.body.clone().unwrap_or(Json::Null))
-        .collect()
-}
-
-fn writes(graph: &BackgroundEmulator) -> usize {
-    graph.emulator.requests().iter().filter(|r| r.applied.is_some()).count()
-}
-
 /// The user's licence states as Graph shows them: (SKU, group or "direct", disabled plans).
 fn sources(graph: &BackgroundEmulator, user: &str) -> Vec<(String, String, Vec<String>)> {
     let state = graph.emulator.state();
@@ -106,7 +93,7 @@ fn direct_licences_next_to_inherited_ones_through_their_lifecycle() {
     // Create by UPN: one direct assignLicense with both SKUs.
     let before = graph.emulator.requests().len();
     apply(&ws, upn, no_yammer);
-    let calls = user_assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/users/");
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0]["removeLicenses"], json!([]));
     assert_eq!(calls[0]["addLicenses"].as_array().unwrap().len(), 2);
@@ -122,9 +109,9 @@ fn direct_licences_next_to_inherited_ones_through_their_lifecycle() {
     let (code, output) = plan(&ws, DIEGO, no_yammer);
     assert_eq!(code, 2, "{output}");
     assert!(!output.contains("must be replaced"), "{output}");
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     apply(&ws, DIEGO, no_yammer);
-    assert_eq!(writes(&graph), writes_before);
+    assert_eq!(graph.write_attempts(), writes_before);
     assert_eq!(plan(&ws, DIEGO, no_yammer).0, 0);
 
     // An administrator removes the direct EMS: drift, put right by one call.
@@ -139,7 +126,7 @@ fn direct_licences_next_to_inherited_ones_through_their_lifecycle() {
     let before = graph.emulator.requests().len();
     apply(&ws, DIEGO, no_yammer);
     assert_eq!(
-        user_assign_calls(&graph, before),
+        graph.assign_bodies(before, "/v1.0/users/"),
         vec![json!({"addLicenses": [{"skuId": EMS, "disabledPlans": []}], "removeLicenses": []})]
     );
     let losses = graph.emulator.continuity().len();
@@ -154,7 +141,7 @@ fn direct_licences_next_to_inherited_ones_through_their_lifecycle() {
     let before = graph.emulator.requests().len();
     apply(&ws, DIEGO, "[]");
     assert_eq!(
-        user_assign_calls(&graph, before),
+        graph.assign_bodies(before, "/v1.0/users/"),
         vec![json!({"addLicenses": [{"skuId": E3, "disabledPlans": []}], "removeLicenses": []})]
     );
     assert_eq!(graph.emulator.continuity().len(), losses, "nothing lost");
@@ -180,7 +167,7 @@ fn direct_licences_next_to_inherited_ones_through_their_lifecycle() {
         "-var",
         &format!("user={DIEGO}"),
     ]);
-    let calls = user_assign_calls(&graph, before);
+    let calls = graph.assign_bodies(before, "/v1.0/users/");
     assert_eq!(calls.len(), 1);
     let mut removed: Vec<&str> = calls[0]["removeLicenses"]
         .as_array()
@@ -210,7 +197,7 @@ fn a_user_without_usage_location_is_refused_at_plan_time() {
     let (code, output) = plan(&ws, "nobody@contoso.example", "[]");
     assert_eq!(code, 1);
     assert!(output.contains("User Not Found"), "{output}");
-    assert_eq!(writes(&graph), 0);
+    assert_eq!(graph.write_attempts(), 0);
 }
 
 #[test]
@@ -237,7 +224,7 @@ fn imported_direct_licences_are_readable_and_plan_empty() {
         std::fs::write(ws.path().join("main.tf"), config).unwrap();
     };
     write("{}");
-    let writes_before = writes(&graph);
+    let writes_before = graph.write_attempts();
     ws.ok(&[
         "import",
         "-no-color",
@@ -266,7 +253,7 @@ fn imported_direct_licences_are_readable_and_plan_empty() {
             String::from_utf8_lossy(&output.stdout)
         );
     }
-    assert_eq!(writes(&graph), writes_before, "importing writes nothing");
+    assert_eq!(graph.write_attempts(), writes_before, "importing writes nothing");
 }
 
 #[test]
@@ -403,7 +390,7 @@ fn an_interrupted_apply_resumes_with_only_the_remaining_work() {
             .collect::<Vec<_>>()
             .join(",")
     );
-    let posts = |graph: &BackgroundEmulator| user_assign_calls(graph, 0).len();
+    let posts = |graph: &BackgroundEmulator| graph.assign_bodies(0, "/v1.0/users/").len();
     // Slow enough that the interrupt lands with most users still to do, one at a time.
     graph.emulator.set_realism(entra_graph_emulator::Realism {
         latency_ms: 300,

@@ -347,6 +347,40 @@ impl BackgroundEmulator {
         }
     }
 
+    /// Graph writes attempted so far: every non-GET Graph call, carried out or refused (a
+    /// `$batch` of reads is not one).
+    pub fn write_attempts(&self) -> usize {
+        self.emulator.requests().iter().filter(|r| r.applied.is_some()).count()
+    }
+
+    /// Graph writes the emulator carried out so far.
+    pub fn applied_writes(&self) -> usize {
+        self.emulator
+            .requests()
+            .iter()
+            .filter(|r| r.applied == Some(true))
+            .count()
+    }
+
+    /// The `assignLicense` calls since position `from` of the request log, on paths that
+    /// start with `prefix` (`/v1.0/users/`, `/v1.0/groups/`, or `/v1.0/` for both): each
+    /// path and body.
+    pub fn assign_posts(&self, from: usize, prefix: &str) -> Vec<(String, serde_json::Value)> {
+        self.emulator.requests()[from..]
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.starts_with(prefix) && r.path.ends_with("/assignLicense"))
+            .map(|r| (r.path.clone(), r.body.clone().unwrap_or(serde_json::Value::Null)))
+            .collect()
+    }
+
+    /// The bodies of [`BackgroundEmulator::assign_posts`].
+    pub fn assign_bodies(&self, from: usize, prefix: &str) -> Vec<serde_json::Value> {
+        self.assign_posts(from, prefix)
+            .into_iter()
+            .map(|(_, body)| body)
+            .collect()
+    }
+
     /// Calls Graph on this emulator as the CI application, like an administrator's script
     /// would: the status and the JSON body (null when there is none).
     pub fn graph_call(
