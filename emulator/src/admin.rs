@@ -32,7 +32,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value as Json, json};
 
 use crate::continuity::Cause;
-use crate::properties::{GROUP, GROUP_NEVER_RETURNED, USER, group_property, user_property};
+use crate::properties::{GROUP, USER};
 use crate::query::is_guid;
 use crate::realism::Realism;
 use crate::request::{Incoming, Outgoing};
@@ -321,20 +321,13 @@ pub(crate) fn create_group(shared: &Shared, body: &Json, cause: &Cause) -> Outgo
 
 /// A user as Graph shows it with every property selected.
 fn user_view(directory: &Directory, user: &User) -> Json {
-    USER.iter()
-        .map(|name| ((*name).to_owned(), user_property(directory, user, name)))
-        .collect::<Map<_, _>>()
-        .into()
+    crate::graph::user_object(directory, user, USER)
 }
 
 /// A group as Graph shows it with every property selected, and its members.
 fn group_view(directory: &Directory, group: &Group) -> Json {
-    let mut view: Map<String, Json> = GROUP
-        .iter()
-        .filter(|name| !GROUP_NEVER_RETURNED.contains(name))
-        .map(|name| ((*name).to_owned(), group_property(directory, group, name)))
-        .collect();
-    view.insert("members".into(), json!(group.file.members));
-    view.insert("groupMembers".into(), json!(group.file.group_members));
-    view.into()
+    let mut view = crate::graph::group_object(directory, group, GROUP);
+    view["members"] = json!(group.file.members);
+    view["groupMembers"] = json!(group.file.group_members);
+    view
 }

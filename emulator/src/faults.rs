@@ -63,20 +63,28 @@ pub(crate) fn injected_failure(
 /// directory is replicated, and a replica that has not caught up answers "does not exist"
 /// for an object that does (Microsoft Q&A 936575, where Microsoft advises retrying with
 /// backoff). Graph's error for a missing object, whether or not it exists elsewhere.
-pub(crate) fn lagging_read(shared: &Shared, request: &Incoming, caller: &Caller) -> Option<Outgoing> {
-    let segments: Vec<&str> = request.path.trim_matches('/').split('/').collect();
-    let [_, "groups" | "users", id] = segments.as_slice() else {
+pub(crate) fn lagging_read(
+    shared: &Shared,
+    realism: &Realism,
+    request: &Incoming,
+    caller: &Caller,
+) -> Option<Outgoing> {
+    if realism.lagging_reads == 0 || request.method != Method::GET {
+        return None;
+    }
+    let segments = crate::query::segments(request);
+    let [kind, id] = segments.as_slice() else {
         return None;
     };
-    if request.method != Method::GET || id.starts_with('$') {
+    if !matches!(kind.as_str(), "groups" | "users") || id.starts_with('$') {
         return None;
     }
     {
-        let mut realism = shared.realism.lock().expect("realism");
-        if realism.lagging_reads == 0 {
+        let mut current = shared.realism.lock().expect("realism");
+        if current.lagging_reads == 0 {
             return None;
         }
-        realism.lagging_reads -= 1;
+        current.lagging_reads -= 1;
     }
     Some(caller.rejection(crate::state::not_found(id)))
 }

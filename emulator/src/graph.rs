@@ -11,6 +11,7 @@
 //! group of 100,000 members costs memory for one page, not for the group; `$count` (the
 //! query option and the path segment) counts without building any object.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -176,11 +177,11 @@ fn build(names: &[&str], value: impl Fn(&str) -> Json) -> Json {
     )
 }
 
-fn user_object(directory: &state::Directory, user: &state::User, names: &[&str]) -> Json {
+pub(crate) fn user_object(directory: &state::Directory, user: &state::User, names: &[&str]) -> Json {
     build(names, |name| user_property(directory, user, name))
 }
 
-fn group_object(directory: &state::Directory, group: &state::Group, names: &[&str]) -> Json {
+pub(crate) fn group_object(directory: &state::Directory, group: &state::Group, names: &[&str]) -> Json {
     let returned: Vec<&str> = names
         .iter()
         .copied()
@@ -299,13 +300,16 @@ fn held_sku<'a>(directory: &'a state::Directory, filter: Option<&Filter>) -> Opt
     }
 }
 
-/// Whether a user's effective licences (direct and inherited) pass a licence filter.
-fn user_holds(user: &state::User, sku: Option<Option<&str>>) -> bool {
-    match sku {
-        None => true,
-        Some(None) => false,
-        Some(Some(sku)) => user.effective.keys().any(|k| k.eq_ignore_ascii_case(sku)),
-    }
+/// The users a licence filter lets through: all (`None`, no filter), none (an unknown
+/// SKU), or the SKU's holders (effective licences, direct and inherited), a set: a user is
+/// checked without being read.
+fn holders_of<'a>(directory: &'a state::Directory, sku: Option<Option<&str>>) -> Option<Option<&'a HashSet<String>>> {
+    sku.map(|sku| sku.and_then(|sku| directory.holders.get(sku)))
+}
+
+/// Whether the user `id` passes [`holders_of`]'s filter.
+fn passes(holders: Option<Option<&HashSet<String>>>, id: &str) -> bool {
+    holders.is_none_or(|set| set.is_some_and(|set| set.contains(id)))
 }
 
 /// Whether a group's own licences pass a licence filter.
@@ -487,10 +491,10 @@ fn list_users(shared: &Shared, request: &Incoming, caller: &Caller, answer: Answ
         Answer::Count => Vec::new(),
     };
     let directory = shared.directory.lock().expect("directory");
-    let sku = held_sku(&directory, read.filter.as_ref());
-    let count = || match sku {
+    let holders = holders_of(&directory, held_sku(&directory, read.filter.as_ref()));
+    let count = || match holders {
         None => directory.users.len(),
-        Some(_) => directory.users.values().filter(|u| user_holds(u, sku)).count(),
+        Some(set) => set.map_or(0, HashSet::len),
     };
     if answer == Answer::Count {
         return Ok(count_answer(count()));
@@ -503,7 +507,7 @@ fn list_users(shared: &Shared, request: &Incoming, caller: &Caller, answer: Answ
     ));
     let mut pager = Pager::new(read.top);
     for (position, (id, user)) in users.enumerate() {
-        if user_holds(user, sku) && !pager.offer(position, id, || user_object(&directory, user, &names)) {
+        if passes(holders, id) && !pager.offer(position, id, || user_object(&directory, user, &names)) {
             break;
         }
     }
@@ -596,12 +600,9 @@ fn members(shared: &Shared, request: &Incoming, caller: &Caller, id: &str, which
         _ => &[],
     };
     let sku = held_sku(&directory, read.filter.as_ref());
-    // The users a licence filter lets through: all (no filter), none (an unknown SKU), or
-    // the SKU's holders, a set: a member is checked without reading the user.
-    let holders = sku.map(|sku| sku.and_then(|sku| directory.holders.get(sku)));
-    let passes = |id: &str| holders.is_none_or(|set| set.is_some_and(|set| set.contains(id)));
+    let holders = holders_of(&directory, sku);
     let user_at = |id: &String| {
-        if !passes(id) {
+        if !passes(holders, id) {
             return None;
         }
         directory

@@ -195,7 +195,7 @@ async fn graph_pipeline(
         }
     };
     *application = Some(caller.application.clone());
-    if let Some(not_found) = faults::lagging_read(shared, request, &caller) {
+    if let Some(not_found) = faults::lagging_read(shared, &realism, request, &caller) {
         return not_found;
     }
 
