@@ -49,7 +49,7 @@ use async_trait::async_trait;
 use crate::diagnostics::{self, OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error, graph_warning, group_not_found};
 use crate::graph::GraphError;
 use crate::graph::models::{Group, SubscribedSku};
-use crate::licensing::catalog::{self, LicenseRequest, ResolvedLicense, find_sku};
+use crate::licensing::catalog::{LicenseRequest, ResolvedLicense};
 use crate::licensing::change::{Licenses, Managed, as_managed, current_licenses, sends_nothing};
 use crate::licensing::processing::{self, Expectation, Waited};
 use crate::licensing::review::{self, Intended, Review};
@@ -323,30 +323,20 @@ impl GroupLicenseAssignmentModel {
 }
 
 /// A moved state spelled as import spells it: each SKU under its part number, disabled
-/// plans by name, `effective_licenses` with names. SKUs the tenant does not list keep
-/// their ID.
-fn respelled(mut state: Model, skus: &[SubscribedSku]) -> Model {
-    let resolved: BTreeMap<String, ResolvedLicense> = state
-        .resolved()
-        .into_values()
-        .map(|mut license| {
-            if let Some(sku) = find_sku(license.sku_id.as_str(), skus) {
-                license.sku_part_number = sku.sku_part_number.trim().to_owned();
-            }
-            (catalog::key_for(&license.sku_id, skus), license)
-        })
-        .collect();
-    let licenses = resolved
-        .iter()
-        .map(|(key, l)| {
-            let config = license_config(find_sku(l.sku_id.as_str(), skus), &l.disabled_plan_ids);
-            (key.clone(), config)
-        })
-        .collect();
-    state.licenses = Attr::Known(licenses);
-    state.effective_licenses = Attr::Known(effective(&resolved, skus));
-    state.graph_disabled_plan_ids = Attr::Known(resolved.keys().map(|k| (k.clone(), SetOf(Vec::new()))).collect());
-    state
+/// plans by name, `effective_licenses` with names (`describe` of the managed licences with
+/// nothing managed before). SKUs the tenant does not list keep their ID.
+fn respelled(state: Model, skus: &[SubscribedSku]) -> Model {
+    let (managed, exclusive) = (state.managed().licenses, state.exclusive.clone());
+    let nothing_managed = Model {
+        licenses: Attr::Known(BTreeMap::new()),
+        effective_licenses: Attr::Known(BTreeMap::new()),
+        exclusive: Attr::Known(true),
+        ..state
+    };
+    Model {
+        exclusive,
+        ..describe(nothing_managed, &managed, &Licenses::new(), skus)
+    }
 }
 
 /// Everything `group` holds, as import writes it (and the list resource shows it): keyed
