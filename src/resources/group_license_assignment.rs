@@ -172,6 +172,11 @@ impl GroupLicenseAssignmentModel {
         license_map::managed(&self.effective_licenses, &self.exclusive)
     }
 
+    /// The SKUs this state manages.
+    fn managed_skus(&self) -> BTreeSet<Guid> {
+        license_map::managed_skus(&self.effective_licenses)
+    }
+
     /// Per SKU, the plans Graph disabled on its own (see the module docs).
     fn graph_added(&self) -> Licenses {
         license_map::graph_added(&self.effective_licenses, &self.graph_disabled_plan_ids)
@@ -508,9 +513,7 @@ async fn apply(
 ) -> Option<Model> {
     let group_id = state.group_id.known()?.clone();
     let planned = state.managed();
-    let managed_before: BTreeSet<Guid> = before
-        .map(|b| b.managed().licenses.into_keys().collect())
-        .unwrap_or_default();
+    let managed_before: BTreeSet<Guid> = before.map(|b| b.managed_skus()).unwrap_or_default();
     let graph_added = before.map(Model::graph_added).unwrap_or_default();
     let removed = match tenant
         .write(&ctx.cancel, &group_id, &managed_before, &graph_added, &planned)
@@ -690,7 +693,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         let (Some(tenant), Some(group_id)) = (tenant, prior.group_id.known()) else {
             return;
         };
-        let managed_before: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        let managed_before: BTreeSet<Guid> = prior.managed_skus();
         if managed_before.is_empty() {
             return;
         }
@@ -801,7 +804,7 @@ impl Resource<Tenant> for GroupLicenseAssignment {
         let Some(group_id) = prior.group_id.known() else {
             return;
         };
-        let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        let managed: BTreeSet<Guid> = prior.managed_skus();
         // A group that is gone holds no licences: nothing left to remove.
         let removed = match tenant
             .write(

@@ -116,6 +116,11 @@ pub fn managed(effective: &EffectiveMap, exclusive: &Attr<bool>) -> Managed {
     }
 }
 
+/// The SKUs a state manages: what a write may remove.
+pub fn managed_skus(effective: &EffectiveMap) -> BTreeSet<Guid> {
+    resolved(effective).into_values().map(|l| l.sku_id).collect()
+}
+
 /// The `graph_disabled_plan_ids` value: per key, plans Graph disabled on its own.
 pub type GraphAddedMap = Attr<BTreeMap<String, SetOf<String>>>;
 

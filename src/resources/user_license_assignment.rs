@@ -43,11 +43,13 @@ use crate::graph::GraphError;
 use crate::graph::models::{SubscribedSku, User};
 use crate::licensing::catalog::{ResolvedLicense, find_sku};
 use crate::licensing::change::{
-    Licenses, Managed, after_change, as_managed, license_change, sends_nothing, shows, unlisted_removals,
+    Licenses, Managed, after_change, as_managed, current_licenses, license_change, sends_nothing, shows,
+    unlisted_removals,
 };
 use crate::licensing::continuity::lost_plans;
 use crate::licensing::direct::{direct_licenses, served_with};
 use crate::licensing::guid::is_user_principal_name;
+use crate::licensing::seats::shortfall;
 use crate::licensing::tenant::Written;
 use crate::licensing::{Guid, Tenant};
 use crate::model;
@@ -124,6 +126,11 @@ impl UserLicenseAssignmentModel {
         license_map::managed(&self.effective_licenses, &self.exclusive)
     }
 
+    /// The SKUs this state manages.
+    fn managed_skus(&self) -> BTreeSet<Guid> {
+        license_map::managed_skus(&self.effective_licenses)
+    }
+
     /// How Graph is asked about the user: by object ID once known.
     fn user_key(&self) -> Option<&String> {
         self.id.known().or_else(|| self.user_id.known())
@@ -182,20 +189,17 @@ fn check_user(
     if !change.add.is_empty() && user.usage_location.as_deref().is_none_or(str::is_empty) {
         diags.push(diagnostics::no_usage_location(&display(user)));
     }
-    let held: BTreeSet<Guid> = user
-        .assigned_licenses
-        .iter()
-        .filter_map(|l| Guid::parse(&l.sku_id))
-        .collect();
+    // Held from any source, direct or inherited: such a SKU needs no new seat.
+    let held = current_licenses(&user.assigned_licenses);
     for (key, license) in resolved {
-        let newly_consumed = !held.contains(&license.sku_id)
+        let newly_consumed = !held.contains_key(&license.sku_id)
             && change
                 .add
                 .iter()
                 .any(|a| Guid::parse(&a.sku_id).as_ref() == Some(&license.sku_id));
         if let Some(sku) = find_sku(license.sku_id.as_str(), skus)
             && newly_consumed
-            && sku.consumed_units >= sku.prepaid_units.enabled
+            && shortfall(1, 0, sku).is_some()
         {
             diags.push(diagnostics::no_free_seat(key, sku));
         }
@@ -265,9 +269,7 @@ async fn apply(
     diags: &mut Diagnostics,
 ) -> Option<Model> {
     let key = state.user_key()?.clone();
-    let managed_before: BTreeSet<Guid> = before
-        .map(|b| b.managed().licenses.into_keys().collect())
-        .unwrap_or_default();
+    let managed_before: BTreeSet<Guid> = before.map(|b| b.managed_skus()).unwrap_or_default();
     let graph_added = before.map(Model::graph_added).unwrap_or_default();
     let (written, object_id) = tenant
         .write_direct(&ctx.cancel, &key, &managed_before, &graph_added, &state.managed())
@@ -435,7 +437,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
                 BTreeSet::new()
             }
             // Another spelling of the same user: an update, not a replacement.
-            Some(prior) if prior.id.known() == Some(&user.id) => prior.managed().licenses.into_keys().collect(),
+            Some(prior) if prior.id.known() == Some(&user.id) => prior.managed_skus(),
             Some(_) => {
                 // Terraform plans the replacement's create next, with no prior state.
                 change.requires_replace.push(AttributePath::attr("user_id"));
@@ -453,7 +455,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
         let (Some(tenant), Some(key)) = (tenant, prior.user_key()) else {
             return;
         };
-        let managed_before: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        let managed_before: BTreeSet<Guid> = prior.managed_skus();
         if managed_before.is_empty() {
             return;
         }
@@ -540,7 +542,7 @@ impl Resource<Tenant> for UserLicenseAssignment {
 
     async fn delete(&self, ctx: &Context, tenant: &Tenant, prior: Model, diags: &mut Diagnostics) {
         let Some(key) = prior.user_key() else { return };
-        let managed: BTreeSet<Guid> = prior.managed().licenses.into_keys().collect();
+        let managed: BTreeSet<Guid> = prior.managed_skus();
         match tenant
             .write_direct(&ctx.cancel, key, &managed, &prior.graph_added(), &Managed::default())
             .await
