@@ -372,6 +372,15 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
         ),
         Setting::Set(true, _)
     );
+    let oidc = aks
+        || matches!(
+            boolean(&config.use_oidc, env, "ARM_USE_OIDC", false),
+            Setting::Set(true, _)
+        );
+    let msi = matches!(
+        boolean(&config.use_msi, env, "ARM_USE_MSI", false),
+        Setting::Set(true, _)
+    );
     let (tenant_variables, client_variables): (&[&str], &[&str]) = if aks {
         (
             &["ARM_TENANT_ID", "AZURE_TENANT_ID"],
@@ -384,7 +393,6 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
     let client = || string(&config.client_id, env, client_variables);
     let certificate = string(&config.client_certificate, env, &["ARM_CLIENT_CERTIFICATE"]);
     let certificate_path = string(&config.client_certificate_path, env, &["ARM_CLIENT_CERTIFICATE_PATH"]);
-    // The secret, and the attribute a token error points at when it came from the block.
     // The secret, and the attribute a token error points at when it came from the block.
     // The block wins over the environment; from the environment both at once must agree,
     // as azuread requires (both in the block is refused by `validate`).
@@ -503,12 +511,7 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
             },
             from_config.then_some(secret_attribute),
         )
-    } else if aks
-        || matches!(
-            boolean(&config.use_oidc, env, "ARM_USE_OIDC", false),
-            Setting::Set(true, _)
-        )
-    {
+    } else if oidc {
         let source = federated_source(config, env, diags)?;
         let tenant_id = required(
             tenant(),
@@ -532,7 +535,7 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
             },
             None,
         )
-    } else if let Setting::Set(true, _) = boolean(&config.use_msi, env, "ARM_USE_MSI", false) {
+    } else if msi {
         let endpoint = match string(&config.msi_endpoint, env, &["ARM_MSI_ENDPOINT"]) {
             Setting::Set(e, _) => Some(e),
             _ => None,
@@ -555,7 +558,7 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
         );
         return None;
     };
-    overlapping_switches(config, env, aks, &credential, diags);
+    overlapping_switches(oidc, msi, &credential, diags);
     Some(Settings {
         cloud,
         graph_url,
@@ -568,7 +571,7 @@ pub fn resolve(config: &ProviderConfig, env: Env<'_>, diags: &mut Diagnostics) -
 /// A warning when a method was switched on explicitly (`use_oidc`, AKS workload identity,
 /// `use_msi`) but a credential earlier in azuread's order is used instead: a client secret
 /// left in the environment would otherwise win without a word.
-fn overlapping_switches(config: &ProviderConfig, env: Env<'_>, aks: bool, used: &Credential, diags: &mut Diagnostics) {
+fn overlapping_switches(oidc: bool, msi: bool, used: &Credential, diags: &mut Diagnostics) {
     let (used_name, rank) = match used {
         Credential::ClientCertificate { .. } => ("a client certificate", 0),
         Credential::ClientSecret { .. } => ("a client secret", 1),
@@ -576,15 +579,6 @@ fn overlapping_switches(config: &ProviderConfig, env: Env<'_>, aks: bool, used: 
         Credential::ManagedIdentity { .. } => ("a managed identity", 3),
         Credential::AzureCli { .. } => return,
     };
-    let oidc = aks
-        || matches!(
-            boolean(&config.use_oidc, env, "ARM_USE_OIDC", false),
-            Setting::Set(true, _)
-        );
-    let msi = matches!(
-        boolean(&config.use_msi, env, "ARM_USE_MSI", false),
-        Setting::Set(true, _)
-    );
     let ignored: Vec<&str> = [
         (oidc && rank < 2, "use_oidc (ARM_USE_OIDC) or use_aks_workload_identity"),
         (msi && rank < 3, "use_msi (ARM_USE_MSI)"),
