@@ -8,7 +8,7 @@
 use crate::graph::GraphError;
 use crate::graph::models::SubscribedSku;
 use crate::licensing::Guid;
-use crate::licensing::catalog::{PlanList, Problem};
+use crate::licensing::catalog::{PlanList, Problem, find_sku};
 use crate::licensing::continuity::LostPlan;
 use crate::licensing::eligibility::Ineligible;
 use crate::licensing::seats::Shortfall;
@@ -294,10 +294,7 @@ pub fn nested_groups(groups: u64) -> Diagnostic {
 
 /// The change takes enabled service plans away from the group's members.
 pub fn plans_taken_away(lost: &[LostPlan], users: Option<u64>) -> Diagnostic {
-    let plans: Vec<String> = lost
-        .iter()
-        .map(|p| format!("{} (from {}, {})", p.name, p.sku_part_number, p.id))
-        .collect();
+    let plans = plan_lines(lost);
     Diagnostic::warning(
         "Members Lose Service Plans",
         format!(
@@ -315,12 +312,10 @@ pub fn plans_taken_away(lost: &[LostPlan], users: Option<u64>) -> Diagnostic {
 pub fn unlisted_licenses_removed(holder: &str, removed: &[Guid], skus: &[SubscribedSku]) -> Diagnostic {
     let names: Vec<String> = removed
         .iter()
-        .map(
-            |id| match skus.iter().find(|s| Guid::parse(&s.sku_id).as_ref() == Some(id)) {
-                Some(sku) => format!("{} ({id})", sku.sku_part_number),
-                None => id.to_string(),
-            },
-        )
+        .map(|id| match find_sku(id.as_str(), skus) {
+            Some(sku) => format!("{} ({id})", sku.sku_part_number),
+            None => id.to_string(),
+        })
         .collect();
     Diagnostic::warning(
         "Unlisted Licences Will Be Removed",
@@ -348,18 +343,23 @@ pub fn exclusive_unknown(holder: &str) -> Diagnostic {
 /// keeping it would make the next apply remove the SKUs again, even from another resource
 /// that manages them now.
 pub fn removal_unconfirmed(error: Option<&GraphError>) -> Diagnostic {
-    let why = match error {
-        None => "reads did not show it by the end of the delete (Graph's directory is eventually consistent)",
-        Some(_) => "the group could not be read to confirm it",
+    let detail = |why: &str| {
+        format!(
+            "Graph accepted the removal of the licences, but {why}. Nothing was undone and the resource left state. If deleting the group next fails because it still holds licences, run the apply again once reads show the removal."
+        )
     };
-    let detail = format!(
-        "Graph accepted the removal of the licences, but {why}. Nothing was undone and the resource left state. If deleting the group next fails because it still holds licences, run the apply again once reads show the removal."
-    );
     match error {
-        None => Diagnostic::warning("Licence Removal Not Confirmed", detail),
+        None => Diagnostic::warning(
+            "Licence Removal Not Confirmed",
+            detail("reads did not show it by the end of the delete (Graph's directory is eventually consistent)"),
+        ),
         Some(e) => {
             let mut diagnostic = graph_warning("Licence Removal Not Confirmed", e);
-            diagnostic.detail = format!("{detail}\n\n{}", diagnostic.detail);
+            diagnostic.detail = format!(
+                "{}\n\n{}",
+                detail("the group could not be read to confirm it"),
+                diagnostic.detail
+            );
             diagnostic
         }
     }
@@ -492,10 +492,7 @@ pub fn no_free_seat(key: &str, sku: &SubscribedSku) -> Diagnostic {
 /// The change takes enabled service plans away from a user: no other licence of the user
 /// (direct or inherited) enables them.
 pub fn user_loses_plans(lost: &[LostPlan], user: &str) -> Diagnostic {
-    let plans: Vec<String> = lost
-        .iter()
-        .map(|p| format!("{} (from {}, {})", p.name, p.sku_part_number, p.id))
-        .collect();
+    let plans = plan_lines(lost);
     Diagnostic::warning(
         "User Loses Service Plans",
         format!(
@@ -505,6 +502,13 @@ pub fn user_loses_plans(lost: &[LostPlan], user: &str) -> Diagnostic {
         ),
     )
     .at(AttributePath::attr("licenses"))
+}
+
+/// Lost plans, one per line: name, the SKU that gave it, ID.
+fn plan_lines(lost: &[LostPlan]) -> Vec<String> {
+    lost.iter()
+        .map(|p| format!("{} (from {}, {})", p.name, p.sku_part_number, p.id))
+        .collect()
 }
 
 /// "1 member", "2 members".
