@@ -35,77 +35,71 @@ pub fn render_all(root: &Path) -> BTreeMap<String, String> {
         )
         .replacen(SCHEMA_MARKER, &format!("{AUTHENTICATION}\n{PERMISSIONS}\n{SCHEMA_MARKER}"), 1),
     );
-    for resource in provider.resources() {
-        let name = resource.type_name();
-        let schema = resource.schema();
-        let file = format!("docs/resources/{}.md", name.trim_start_matches("entra_"));
-        let import = example(&format!("resources/{name}/import.sh"));
-        files.insert(
-            file,
-            page(
+    // Each kind of type: its docs folder and examples folder, its heading, its example file.
+    let kinds: [(&str, &str, &str, Vec<Named>); 4] = [
+        (
+            "resources",
+            "Resource",
+            "resource.tf",
+            provider
+                .resources()
+                .iter()
+                .map(|r| (r.type_name(), r.schema()))
+                .collect(),
+        ),
+        (
+            "data-sources",
+            "Data Source",
+            "data-source.tf",
+            provider
+                .data_sources()
+                .iter()
+                .map(|d| (d.type_name(), d.schema()))
+                .collect(),
+        ),
+        (
+            "list-resources",
+            "List Resource",
+            "list-resource.tfquery.hcl",
+            <EntraProvider as Provider>::list_resources(&provider)
+                .iter()
+                .map(|l| (l.type_name(), l.schema()))
+                .collect(),
+        ),
+        (
+            "actions",
+            "Action",
+            "action.tf",
+            <EntraProvider as Provider>::actions(&provider)
+                .iter()
+                .map(|a| (a.type_name(), a.schema()))
+                .collect(),
+        ),
+    ];
+    for (folder, kind, example_file, types) in kinds {
+        for (name, schema) in types {
+            let file = format!("docs/{folder}/{}.md", name.trim_start_matches("entra_"));
+            // Only resources are imported.
+            let import = (folder == "resources")
+                .then(|| example(&format!("{folder}/{name}/import.sh")))
+                .flatten();
+            let text = page(
                 name,
-                "Resource",
+                kind,
                 name,
                 &schema,
-                example(&format!("resources/{name}/resource.tf")),
+                example(&format!("{folder}/{name}/{example_file}")),
                 import,
                 &schema.block.description,
-            ),
-        );
-    }
-    for data_source in provider.data_sources() {
-        let name = data_source.type_name();
-        let schema = data_source.schema();
-        let file = format!("docs/data-sources/{}.md", name.trim_start_matches("entra_"));
-        files.insert(
-            file,
-            page(
-                name,
-                "Data Source",
-                name,
-                &schema,
-                example(&format!("data-sources/{name}/data-source.tf")),
-                None,
-                &schema.block.description,
-            ),
-        );
-    }
-    for list in <EntraProvider as Provider>::list_resources(&provider) {
-        let name = list.type_name();
-        let schema = list.schema();
-        let file = format!("docs/list-resources/{}.md", name.trim_start_matches("entra_"));
-        files.insert(
-            file,
-            page(
-                name,
-                "List Resource",
-                name,
-                &schema,
-                example(&format!("list-resources/{name}/list-resource.tfquery.hcl")),
-                None,
-                &schema.block.description,
-            ),
-        );
-    }
-    for action in <EntraProvider as Provider>::actions(&provider) {
-        let name = action.type_name();
-        let schema = action.schema();
-        let file = format!("docs/actions/{}.md", name.trim_start_matches("entra_"));
-        files.insert(
-            file,
-            page(
-                name,
-                "Action",
-                name,
-                &schema,
-                example(&format!("actions/{name}/action.tf")),
-                None,
-                &schema.block.description,
-            ),
-        );
+            );
+            files.insert(file, text);
+        }
     }
     files
 }
+
+/// A type's name and schema.
+type Named = (&'static str, Schema);
 
 /// The line before the schema sections; the provider page puts its own sections above it.
 const SCHEMA_MARKER: &str = "<!-- schema generated from the provider's schema descriptions -->";
