@@ -16,9 +16,10 @@
 //! user, and ends with the diagnostics.
 
 use async_trait::async_trait;
+use futures::StreamExt;
 
 use crate::licensing::Tenant;
-use crate::licensing::redundancy::{self, DirectLicense};
+use crate::licensing::redundancy;
 use crate::model;
 use crate::redundant_licenses::{Inputs, input_attributes, kept_warning, outcome_diagnostics, removals_notice};
 use crate::tfplugin::{Action, Attr, Context, Diagnostics, Progress, Schema, SetOf};
@@ -111,12 +112,17 @@ impl Action<Tenant> for RedundantDirectLicenseRemovalAction {
             .await;
         diags.extend(kept_warning(&kept));
         let total = survey.removable.len();
-        let mut outcomes: Vec<(DirectLicense, redundancy::Outcome)> = Vec::with_capacity(total);
-        for batch in survey.removable.chunks(config.inputs().batch_size()) {
-            let go_on = redundancy::should_go_on(&outcomes, &ctx.cancel);
-            let done = redundancy::remove_batch(&tenant.graph, &ctx.cancel, &selection.group_id, batch, go_on).await;
-            for (license, outcome) in &done {
-                let result = selection.result(license, outcome);
+        let mut outcomes = Vec::with_capacity(total);
+        let mut batches = std::pin::pin!(redundancy::remove_each(
+            &tenant.graph,
+            &ctx.cancel,
+            &selection.group_id,
+            &survey.removable,
+            config.inputs().batch_size(),
+        ));
+        while let Some(done) = batches.next().await {
+            for (license, outcome) in done {
+                let result = selection.result(&license, &outcome);
                 progress
                     .send(format!(
                         "[{}/{total}] {} {}: {}",
@@ -126,7 +132,7 @@ impl Action<Tenant> for RedundantDirectLicenseRemovalAction {
                         result.outcome
                     ))
                     .await;
-                outcomes.push((license.clone(), outcome.clone()));
+                outcomes.push((license, outcome));
             }
         }
         outcome_diagnostics(&selection, &outcomes, diags);

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::future::join_all;
+use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::change::{Licenses, current_licenses};
@@ -128,9 +129,28 @@ pub enum Outcome {
 }
 
 /// Removes the planned direct licences in batches of `batch_size`, each user re-checked
-/// right before against what the group assigns at the start of its batch; stops starting
-/// new batches after the first failure or a cancellation. Outcomes come back in
-/// `planned`'s order.
+/// right before against what the group assigns at the start of its batch (read again even
+/// for the first batch: the survey before it may have taken a while); stops starting new
+/// batches after the first failure or a cancellation. Each batch's outcomes as soon as
+/// they are known (what an action streams as progress), in `planned`'s order.
+pub fn remove_each<'a>(
+    graph: &'a GraphClient,
+    cancel: &'a CancellationToken,
+    group_id: &'a Guid,
+    planned: &'a [DirectLicense],
+    batch_size: usize,
+) -> impl Stream<Item = Vec<(DirectLicense, Outcome)>> + 'a {
+    let batches = planned.chunks(batch_size.max(1));
+    futures::stream::unfold((batches, true), move |(mut batches, go_on)| async move {
+        let batch = batches.next()?;
+        let go_on = go_on && !cancel.is_cancelled();
+        let done = remove_batch(graph, cancel, group_id, batch, go_on).await;
+        let failed = done.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)));
+        Some((done, (batches, go_on && !failed)))
+    })
+}
+
+/// [`remove_each`], every outcome at the end (what a resource records).
 pub async fn remove(
     graph: &GraphClient,
     cancel: &CancellationToken,
@@ -138,23 +158,16 @@ pub async fn remove(
     planned: &[DirectLicense],
     batch_size: usize,
 ) -> Vec<(DirectLicense, Outcome)> {
-    let mut outcomes = Vec::with_capacity(planned.len());
-    for batch in planned.chunks(batch_size.max(1)) {
-        let go_on = should_go_on(&outcomes, cancel);
-        outcomes.extend(remove_batch(graph, cancel, group_id, batch, go_on).await);
-    }
-    outcomes
-}
-
-/// Whether another batch may start after `so_far`: no failure yet, not cancelled.
-pub fn should_go_on(so_far: &[(DirectLicense, Outcome)], cancel: &CancellationToken) -> bool {
-    !cancel.is_cancelled() && !so_far.iter().any(|(_, o)| matches!(o, Outcome::Failed(_)))
+    let batches: Vec<_> = remove_each(graph, cancel, group_id, planned, batch_size)
+        .collect()
+        .await;
+    batches.into_iter().flatten().collect()
 }
 
 /// One batch, all its users at once, after one read of what the group assigns now (a
 /// group changed during a long run is seen by the next batch); with `go_on` false, every
 /// one is `NotAttempted`.
-pub async fn remove_batch(
+async fn remove_batch(
     graph: &GraphClient,
     cancel: &CancellationToken,
     group_id: &Guid,
