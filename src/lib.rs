@@ -21,6 +21,7 @@ pub mod docs;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod graph;
+pub mod licensed_groups;
 pub mod licensing;
 pub mod member_errors;
 pub mod provider;
@@ -62,6 +63,7 @@ mod layers {
             &["diagnostics", "graph", "licensing", "model", "tfplugin"],
         ),
         ("member_errors", &["graph", "licensing", "model", "tfplugin"]),
+        ("licensed_groups", &["diagnostics", "graph", "licensing", "tfplugin"]),
         (
             "redundant_licenses",
             &["diagnostics", "graph", "licensing", "model", "tfplugin"],
@@ -71,6 +73,7 @@ mod layers {
             &[
                 "diagnostics",
                 "graph",
+                "licensed_groups",
                 "licensing",
                 "member_errors",
                 "model",
@@ -84,6 +87,7 @@ mod layers {
             &[
                 "diagnostics",
                 "graph",
+                "licensed_groups",
                 "licensing",
                 "member_errors",
                 "model",

@@ -18,12 +18,12 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::diagnostics::{OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
 use crate::graph::models::SubscribedSku;
-use crate::licensing::catalog::{find_sku, key_for, plan_names, skus_to_query};
+use crate::licensed_groups::licensed_groups;
+use crate::licensing::catalog::{find_sku, key_for, plan_names};
 use crate::licensing::{Guid, Tenant};
 use crate::model;
-use crate::tfplugin::{Attr, Attribute, AttributePath, Context, DataSource, Diagnostics, Schema, SetOf, TfType};
+use crate::tfplugin::{Attr, Attribute, Context, DataSource, Diagnostics, Schema, SetOf, TfType};
 
 /// The data source.
 pub struct LicensedGroups;
@@ -110,10 +110,6 @@ fn held_licenses(
         .collect()
 }
 
-fn starts_with_ignoring_case(name: &str, prefix: &str) -> bool {
-    name.to_lowercase().starts_with(&prefix.to_lowercase())
-}
-
 #[async_trait]
 impl DataSource<Tenant> for LicensedGroups {
     type Model = Model;
@@ -133,29 +129,11 @@ impl DataSource<Tenant> for LicensedGroups {
     }
 
     async fn read(&self, ctx: &Context, tenant: &Tenant, mut config: Model, diags: &mut Diagnostics) -> Option<Model> {
-        let skus = tenant
-            .subscribed_skus(&ctx.cancel)
-            .await
-            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)?;
-        let query = match skus_to_query(config.sku.known().map(String::as_str), &skus) {
-            Ok(query) => query,
-            Err(detail) => {
-                diags.attribute_error(AttributePath::attr("sku"), "SKU Not Found", detail);
-                return None;
-            }
-        };
-        let groups = match tenant.graph.groups_holding(&ctx.cancel, &query).await {
-            Ok(groups) => groups,
-            Err(e) => {
-                diags.push(graph_error("Unable to List Licensed Groups", &e));
-                return None;
-            }
-        };
-        let prefix = config.display_name_prefix.known().cloned().unwrap_or_default();
+        let sku = config.sku.known().map(String::as_str);
+        let prefix = config.display_name_prefix.known().map(String::as_str);
+        let (skus, groups) = licensed_groups(ctx, tenant, sku, prefix, false, diags).await?;
         let found = groups
             .into_iter()
-            .filter(|g| starts_with_ignoring_case(g.display_name.as_deref().unwrap_or_default(), &prefix))
-            .filter(|g| !g.assigned_licenses.is_empty())
             .map(|g| {
                 let id = g.id.to_ascii_lowercase();
                 let group = LicensedGroup {
@@ -201,7 +179,5 @@ mod tests {
             held["00000000-0000-0000-0000-0000000000aa"].disabled_plans,
             SetOf(vec![])
         );
-        assert!(starts_with_ignoring_case("Bench Group 1", "bench"));
-        assert!(!starts_with_ignoring_case("Sales", "bench"));
     }
 }

@@ -11,15 +11,11 @@
 
 use async_trait::async_trait;
 
-use crate::diagnostics::{OrDiagnostic, SUBSCRIBED_SKUS_UNREADABLE, graph_error};
-use crate::graph::models::Group;
+use crate::licensed_groups::licensed_groups;
 use crate::licensing::Tenant;
-use crate::licensing::catalog;
 use crate::model;
 use crate::resources::group_license_assignment::{GroupIdentity, GroupLicenseAssignmentModel, imported_state};
-use crate::tfplugin::{
-    Attr, Attribute, AttributePath, Context, Diagnostics, ListRequest, ListResource, Listed, Schema,
-};
+use crate::tfplugin::{Attr, Attribute, Context, Diagnostics, ListRequest, ListResource, Listed, Schema};
 
 /// The list resource.
 pub struct GroupLicenseAssignmentList;
@@ -79,61 +75,18 @@ impl ListResource<Tenant> for GroupLicenseAssignmentList {
         diags: &mut Diagnostics,
     ) -> Vec<Listed<GroupIdentity, GroupLicenseAssignmentModel>> {
         let config = &request.config;
-        let Some(skus) = tenant
-            .subscribed_skus(&ctx.cancel)
-            .await
-            .or_diagnostic(SUBSCRIBED_SKUS_UNREADABLE, diags)
+        let Some((skus, mut found)) = licensed_groups(
+            ctx,
+            tenant,
+            config.sku.known().map(String::as_str),
+            config.display_name_prefix.known().map(String::as_str),
+            config.with_member_license_errors.known() == Some(&true),
+            diags,
+        )
+        .await
         else {
             return Vec::new();
         };
-        let wanted = match catalog::skus_to_query(config.sku.known().map(String::as_str), &skus) {
-            Ok(wanted) => wanted,
-            Err(detail) => {
-                diags.attribute_error(AttributePath::attr("sku"), "SKU Not Found", detail);
-                return Vec::new();
-            }
-        };
-        let groups = if config.with_member_license_errors.known() == Some(&true) {
-            tenant
-                .graph
-                .groups_with_license_errors(&ctx.cancel)
-                .await
-                .map(|groups| {
-                    groups
-                        .into_iter()
-                        .filter(|g| {
-                            g.assigned_licenses
-                                .iter()
-                                .any(|l| wanted.iter().any(|w| w.eq_ignore_ascii_case(&l.sku_id)))
-                        })
-                        .collect::<Vec<_>>()
-                })
-        } else {
-            tenant.graph.groups_holding(&ctx.cancel, &wanted).await
-        };
-        let groups = match groups {
-            Ok(groups) => groups,
-            Err(e) => {
-                diags.push(graph_error("Unable to List Licensed Groups", &e));
-                return Vec::new();
-            }
-        };
-        let prefix = config
-            .display_name_prefix
-            .known()
-            .map(|p| p.to_lowercase())
-            .unwrap_or_default();
-        let mut found: Vec<Group> = groups
-            .into_iter()
-            .filter(|g| !g.assigned_licenses.is_empty())
-            .filter(|g| {
-                g.display_name
-                    .as_deref()
-                    .unwrap_or_default()
-                    .to_lowercase()
-                    .starts_with(&prefix)
-            })
-            .collect();
         found.sort_by(|a, b| (&a.display_name, &a.id).cmp(&(&b.display_name, &b.id)));
         found.truncate(request.limit);
         found
