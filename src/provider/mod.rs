@@ -216,8 +216,12 @@ mod tests {
             .actions()
             .into_iter()
             .map(|a| (a.type_name(), a.model_type(), a.schema()));
-        let all: Vec<_> = resources.chain(data_sources).chain(actions).collect();
-        assert_eq!(all.len(), 11);
+        let lists = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| (l.type_name(), l.model_type(), l.schema()));
+        let all: Vec<_> = resources.chain(data_sources).chain(actions).chain(lists).collect();
+        assert_eq!(all.len(), 12);
         for (name, model, schema) in all {
             assert_eq!(model, schema.implied_type().without_optional_markers(), "{name}");
         }

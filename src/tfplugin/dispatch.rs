@@ -182,8 +182,6 @@ pub trait ResourceHandler<D: Send + Sync + 'static>: Send + Sync + 'static {
     ) -> Option<Value>;
     /// MoveResourceState.
     async fn move_state(&self, ctx: &Context, request: MoveRequest, diags: &mut Diagnostics) -> Option<Value>;
-    /// The resource's adjustment of a generated configuration (see [`generate_config`]).
-    fn generate_config(&self, config: Value) -> Value;
     /// UpgradeResourceState.
     async fn upgrade_state(
         &self,
@@ -328,13 +326,6 @@ impl<D: Send + Sync + 'static, R: Resource<D>> ResourceHandler<D> for R {
         Resource::move_state(self, ctx, request, diags)
             .await
             .map(IntoValue::into_value)
-    }
-
-    fn generate_config(&self, config: Value) -> Value {
-        match R::Model::from_value(&config, &AttributePath::root()) {
-            Ok(typed) => Resource::generate_config(self, typed).into_value(),
-            Err(_) => config,
-        }
     }
 
     async fn upgrade_state(
@@ -516,11 +507,11 @@ pub(crate) async fn list_resource<D: Send + Sync + 'static>(
     listed
 }
 
-/// GenerateResourceConfig: the state without its computed-only attributes (at any depth of
-/// nested attributes; blocks are kept as they are), then the resource's own adjustment.
+/// GenerateResourceConfig (Terraform 1.14+: `-generate-config-out`, `terraform query`): the
+/// state without its computed-only attributes, at any depth of nested attributes; blocks
+/// are kept as they are.
 pub(crate) fn generate_config<D: Send + Sync + 'static>(entry: &ResourceEntry<D>, state: &Value) -> Value {
-    let config = without_computed_only(&entry.schema.block.attributes, state.clone());
-    entry.handler.generate_config(config)
+    without_computed_only(&entry.schema.block.attributes, state.clone())
 }
 
 fn without_computed_only(attributes: &[super::schema::Attribute], mut object: Value) -> Value {

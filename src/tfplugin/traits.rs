@@ -269,13 +269,6 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync + 'static {
         None
     }
 
-    /// The configuration to generate for an object (GenerateResourceConfig, Terraform 1.14+:
-    /// `-generate-config-out` and `terraform query`). `config` is the framework's default:
-    /// the state without its computed-only attributes. The default returns it unchanged.
-    fn generate_config(&self, config: Self::Model) -> Self::Model {
-        config
-    }
-
     /// Attributes each schema version renamed: `(version, &[(old name, new name)])`.
     /// The default [`Resource::upgrade_state`] applies them to state stored by older
     /// versions; attributes added since then read as null.
