@@ -62,7 +62,7 @@ pub struct Processing {
     pub waited: Waited,
     /// With `report_errors`, the first page of members in error, read with the last read
     /// of the group (one `$batch`), for [`member_errors`].
-    pub first_errors: Option<Result<ErrorPage, GraphError>>,
+    pub first_errors: Option<ErrorPage>,
 }
 
 impl Processing {
@@ -102,7 +102,8 @@ pub async fn wait_after_write(
             && (!wait || processing.state == COMPLETE);
         let group: Group = match read_group(graph, cancel, group_id, settling).await {
             Ok(Some((group, first_errors))) => {
-                processing.first_errors = first_errors;
+                // A page that failed is read again by `member_errors`, which reports it.
+                processing.first_errors = first_errors.and_then(Result::ok);
                 group
             }
             Ok(None) => break processing.waited = Waited::GroupGone,

@@ -458,7 +458,7 @@ async fn after_apply(
         return;
     }
     // The last read brought the first page along; a page it could not read is read again.
-    let first = processing.first_errors.clone().and_then(Result::ok);
+    let first = processing.first_errors.clone();
     let found = match processing::member_errors(&tenant.graph, &ctx.cancel, group_id, MEMBER_ERROR_LIMIT, first).await {
         Ok(found) => found,
         Err(GraphError::Cancelled) if operation == Operation::Import => return,
